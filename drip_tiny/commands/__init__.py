@@ -1,0 +1,5 @@
+"""One module per `drip-tiny` subcommand."""
+
+from . import train_cmd
+
+SUBCOMMANDS = (train_cmd,)

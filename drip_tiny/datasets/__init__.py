@@ -1,0 +1,39 @@
+"""Dataset loaders. `load_dataset(name, data_dir, options)` is the one entry point."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Callable
+
+from ..errors import DatasetError
+from . import cifar10, digits, idx, image_folder, speech_commands
+from .base import AUDIO, IMAGE, Dataset
+from .options import LoadOptions
+
+Loader = Callable[[Path | None, LoadOptions], Dataset]
+
+LOADERS: dict[str, Loader] = {
+    "digits": digits.load,
+    "mnist": idx.load_mnist,
+    "fashion-mnist": idx.load_fashion_mnist,
+    "cifar10": cifar10.load,
+    "speech-commands": speech_commands.load,
+    "image-folder": image_folder.load,
+}
+
+DATASET_NAMES = tuple(LOADERS)
+
+
+def load_dataset(name: str, data_dir: str | Path | None = None,
+                 options: LoadOptions | None = None) -> Dataset:
+    """Load dataset `name`; raise DatasetError naming the problem and the fix."""
+    loader = LOADERS.get(name)
+    if loader is None:
+        close = difflib.get_close_matches(name, DATASET_NAMES, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise DatasetError(f"unknown dataset {name!r}; choose one of {', '.join(DATASET_NAMES)}.{hint}")
+    return loader(Path(data_dir) if data_dir is not None else None, options or LoadOptions())
+
+
+__all__ = ["AUDIO", "DATASET_NAMES", "IMAGE", "Dataset", "LoadOptions", "load_dataset"]

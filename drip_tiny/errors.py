@@ -1,0 +1,28 @@
+"""The exceptions drip-tiny raises. One root, so the CLI can turn every one into a message.
+
+Each message names the problem and, where there is one, the fix.
+"""
+
+
+class DripTinyError(Exception):
+    """Root of every error drip-tiny raises on purpose."""
+
+
+class ConfigError(DripTinyError):
+    """A command-line option, a name or a combination of options is not valid."""
+
+
+class DatasetError(DripTinyError):
+    """A dataset is missing, incomplete or not in the expected on-disk format."""
+
+
+class ModelError(DripTinyError):
+    """A Keras model cannot be used (no convolution, unknown layer, wrong output, ...)."""
+
+
+class QuantizationError(DripTinyError):
+    """Conversion to a full-integer int8 TFLite model failed or gave an unexpected model."""
+
+
+class RunDirError(DripTinyError):
+    """A run directory is missing, incomplete or would be overwritten."""

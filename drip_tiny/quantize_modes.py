@@ -1,0 +1,5 @@
+"""Quantization mode names, importable without TensorFlow (the CLI validates with them)."""
+
+PTQ = "ptq"
+QAT = "qat"
+QUANTIZE_MODES = (PTQ, QAT)

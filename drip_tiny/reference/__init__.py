@@ -1,0 +1,1 @@
+"""Reference implementations the device is checked against (no TensorFlow needed)."""

@@ -1,0 +1,20 @@
+"""Where the shipped data folders (templates/, boards/, firmware/) are on this install."""
+
+from pathlib import Path
+
+from .errors import DripTinyError
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+_SHIPPED = ("templates", "boards", "firmware")
+
+
+def shipped_dir(name: str) -> Path:
+    """Return the folder `name`: the wheel's copy first, else the source checkout's."""
+    if name not in _SHIPPED:
+        raise ValueError(f"unknown shipped folder {name!r}; expected one of {_SHIPPED}")
+    for candidate in (_PACKAGE_DIR / "_data" / name, _PACKAGE_DIR.parent / name):
+        if candidate.is_dir():
+            return candidate
+    raise DripTinyError(
+        f"the {name}/ folder is missing from this installation of drip-tiny; "
+        "reinstall it with `pip install .` from a complete source checkout")

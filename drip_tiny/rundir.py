@@ -1,0 +1,91 @@
+"""The run directory: what `drip-tiny train` writes and every later command reads.
+
+    RUN/model.tflite       int8 model: int8 input, outputs [logits, target activation]
+    RUN/float_model.keras  the trained float Keras model (logits output)
+    RUN/metadata.json      dataset, split, model, quantization parameters, versions
+    RUN/metrics.json       float and int8 (TFLM) test accuracy, TFLM arena, sizes, timings
+    RUN/history.json       per-epoch training curves
+    RUN/splits.npz         the split indices (train/validation/production/test)
+
+A run is written into a staging folder beside RUN and renamed into place at the end, so an
+interrupted or failed command never leaves a half-written run behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from .errors import RunDirError
+
+MODEL_TFLITE = "model.tflite"
+FLOAT_MODEL = "float_model.keras"
+METADATA = "metadata.json"
+METRICS = "metrics.json"
+HISTORY = "history.json"
+SPLITS = "splits.npz"
+REQUIRED_FILES = (MODEL_TFLITE, METADATA, METRICS, SPLITS)
+FORMAT_VERSION = 1
+
+
+def check_writable(out: Path, force: bool) -> None:
+    """Refuse to overwrite a non-empty folder unless `force`; refuse a path that is a file."""
+    if out.exists() and not out.is_dir():
+        raise RunDirError(f"{out} exists and is not a directory; choose another --out")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise RunDirError(f"{out} already exists and is not empty; choose another --out, "
+                          "or pass --force to replace it")
+
+
+@contextmanager
+def staged_run(out: Path, force: bool) -> Iterator[Path]:
+    """Yield a staging folder; on success it replaces `out`, on any error it is deleted."""
+    out = Path(out)
+    check_writable(out, force)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
+    try:
+        yield staging
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def write_json(path: Path, data: dict) -> None:
+    path.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")
+
+
+def load_json(run: Path, name: str) -> dict:
+    path = Path(run) / name
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise RunDirError(f"{run} is not a drip-tiny run directory: {name} is missing; "
+                          "create one with `drip-tiny train --out RUN`") from None
+    except json.JSONDecodeError as exc:
+        raise RunDirError(f"{path} is corrupt ({exc}); re-run `drip-tiny train`") from exc
+
+
+def check_run(run: Path) -> Path:
+    """Return `run` as a Path after checking it holds every file a run must have."""
+    run = Path(run)
+    if not run.is_dir():
+        raise RunDirError(f"run directory {run} does not exist; create it with "
+                          "`drip-tiny train --out RUN`")
+    missing = [name for name in REQUIRED_FILES if not (run / name).is_file()]
+    if missing:
+        raise RunDirError(f"{run} is not a complete drip-tiny run: {', '.join(missing)} missing; "
+                          "re-run `drip-tiny train`")
+    version = load_json(run, METADATA).get("format_version")
+    if version != FORMAT_VERSION:
+        raise RunDirError(f"{run} was written in run format {version}, this drip-tiny reads "
+                          f"format {FORMAT_VERSION}; re-run `drip-tiny train`")
+    return run

@@ -1,0 +1,100 @@
+"""Reading a .tflite flatbuffer without TensorFlow (the schema module ships with tflite-micro).
+
+Commands that do not train never import TensorFlow; this module is what they use to learn a
+model's tensors, inputs, outputs and operators.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
+
+from .errors import QuantizationError
+
+_TENSOR_TYPES = {v: k for k, v in vars(schema.TensorType).items() if not k.startswith("_")}
+_OP_NAMES = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
+_NUMPY_TYPES = {"INT8": np.int8, "UINT8": np.uint8, "INT16": np.int16, "INT32": np.int32,
+                "INT64": np.int64, "FLOAT32": np.float32, "BOOL": np.bool_}
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    index: int
+    name: str
+    shape: tuple[int, ...]
+    dtype: str  # schema name: INT8, INT32, FLOAT32, ...
+    scales: tuple[float, ...]
+    zero_points: tuple[int, ...]
+
+    @property
+    def scale(self) -> float:
+        return self.scales[0] if self.scales else 0.0
+
+    @property
+    def zero_point(self) -> int:
+        return self.zero_points[0] if self.zero_points else 0
+
+
+@dataclass(frozen=True)
+class OperatorInfo:
+    name: str  # builtin op name, e.g. CONV_2D
+    inputs: tuple[int, ...]
+    outputs: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    tensors: tuple[TensorInfo, ...]
+    inputs: tuple[TensorInfo, ...]
+    outputs: tuple[TensorInfo, ...]
+    operators: tuple[OperatorInfo, ...]
+
+    @property
+    def op_names(self) -> tuple[str, ...]:
+        return tuple(op.name for op in self.operators)
+
+    def consumers(self, tensor_index: int) -> list[OperatorInfo]:
+        return [op for op in self.operators if tensor_index in op.inputs]
+
+
+def read_model(data: bytes) -> ModelInfo:
+    """Parse the first subgraph of a .tflite flatbuffer."""
+    if len(data) < 8 or data[4:8] != b"TFL3":
+        raise QuantizationError("not a TFLite flatbuffer (the file identifier 'TFL3' is missing at "
+                                "byte 4); pass the model.tflite that `drip-tiny train` wrote")
+    try:
+        model = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(bytearray(data), 0))
+        graph = model.subgraphs[0]
+        tensors = tuple(_tensor(i, t) for i, t in enumerate(graph.tensors))
+        operators = tuple(
+            OperatorInfo(name=_op_name(model.operatorCodes[op.opcodeIndex]),
+                         inputs=tuple(int(i) for i in (op.inputs if op.inputs is not None else ())),
+                         outputs=tuple(int(i) for i in (op.outputs if op.outputs is not None else ())))
+            for op in (graph.operators if graph.operators is not None else ()))
+    except (IndexError, AttributeError, TypeError, ValueError) as exc:
+        raise QuantizationError(f"corrupt TFLite flatbuffer: {exc}") from exc
+    return ModelInfo(tensors=tensors,
+                     inputs=tuple(tensors[i] for i in graph.inputs),
+                     outputs=tuple(tensors[i] for i in graph.outputs),
+                     operators=operators)
+
+
+def numpy_dtype(tensor: TensorInfo):
+    return _NUMPY_TYPES[tensor.dtype]
+
+
+def _op_name(code) -> str:
+    builtin = max(code.builtinCode, code.deprecatedBuiltinCode)
+    return _OP_NAMES.get(builtin, f"BUILTIN_{builtin}")
+
+
+def _tensor(index: int, t) -> TensorInfo:
+    q = t.quantization
+    scales = tuple(float(s) for s in q.scale) if q is not None and q.scale is not None else ()
+    zps = tuple(int(z) for z in q.zeroPoint) if q is not None and q.zeroPoint is not None else ()
+    name = t.name.decode() if isinstance(t.name, bytes) else str(t.name)
+    shape = tuple(int(d) for d in t.shape) if t.shape is not None else ()
+    return TensorInfo(index=index, name=name, shape=shape, dtype=_TENSOR_TYPES.get(t.type, str(t.type)),
+                      scales=scales, zero_points=zps)
