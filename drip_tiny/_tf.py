@@ -9,11 +9,23 @@ from __future__ import annotations
 
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from ._stdio import capture_fd2
+
+# Level 3 hides the CUDA probe's "failed call to cuInit" on these CPU-only machines.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ["TF_USE_LEGACY_KERAS"] = "1"
 
-import tensorflow as tf  # noqa: E402
-import tf_keras as keras  # noqa: E402
+
+def _import_tf():
+    import tensorflow
+    import tf_keras
+
+    return tensorflow, tf_keras
+
+
+# TensorFlow's native libraries log before absl is set up, ignoring TF_CPP_MIN_LOG_LEVEL
+# ("Could not find cuda drivers"): keep that chatter off the user's terminal.
+(tf, keras), _ = capture_fd2(_import_tf)
 
 tf.get_logger().setLevel("ERROR")
 

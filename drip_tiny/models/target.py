@@ -44,7 +44,8 @@ def _is_fusable(layer) -> bool:
 def _follow_fused_chain(model: keras.Model, layer):
     while True:
         consumers = _consumers(model, layer)
-        if len(consumers) != 1 or not _is_fusable(consumers[0]) or layer in model.output_layers:
+        is_output = any(out is layer.output for out in model.outputs)
+        if len(consumers) != 1 or not _is_fusable(consumers[0]) or is_output:
             return layer
         layer = consumers[0]
 

@@ -1,0 +1,120 @@
+"""`drip-tiny train` from the command line: the run directory, options, and bad input."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from drip_tiny.cli import build_parser, main
+from drip_tiny.commands import SUBCOMMANDS
+from drip_tiny.rundir import REQUIRED_FILES, check_run
+from conftest import train_cli
+from formats import write_mnist_dir
+
+
+def test_run_directory_holds_every_file(digits_ptq_run):
+    check_run(digits_ptq_run)
+    names = {p.name for p in digits_ptq_run.iterdir()}
+    assert set(REQUIRED_FILES) | {"float_model.keras", "history.json"} <= names
+    meta = json.loads((digits_ptq_run / "metadata.json").read_text())
+    assert meta["dataset"]["name"] == "digits" and meta["split"]["seed"] == 0
+    assert meta["model"]["target_layer"] == "conv_last"
+    assert len(meta["dataset"]["class_names"]) == 10
+    assert meta["versions"]["tensorflow"].startswith("2.21")
+    # No staging folder is left beside the run.
+    assert not [p for p in digits_ptq_run.parent.iterdir() if ".staging-" in p.name]
+
+
+def test_float_model_file_reloads_with_its_accuracy(digits_ptq_run):
+    import numpy as np
+
+    from drip_tiny.datasets import load_dataset
+    from drip_tiny.models import load_user_model
+    from drip_tiny.splits import Splits, split_arrays
+
+    model = load_user_model(digits_ptq_run / "float_model.keras")
+    x, y = split_arrays(load_dataset("digits"), Splits.load(digits_ptq_run / "splits.npz"), "test")
+    accuracy = float(np.mean(np.argmax(model.predict(x, verbose=0), -1) == y))
+    metrics = json.loads((digits_ptq_run / "metrics.json").read_text())
+    assert accuracy == pytest.approx(metrics["float_test_accuracy"])
+
+
+def test_help_for_every_command(capsys):
+    for module in SUBCOMMANDS:
+        with pytest.raises(SystemExit) as exit_info:
+            main([module.NAME, "--help"])
+        assert exit_info.value.code == 0
+        assert "--" in capsys.readouterr().out
+    assert {m.NAME for m in SUBCOMMANDS} <= set(build_parser().format_help().split())
+
+
+def test_console_script_is_installed():
+    result = subprocess.run([sys.executable, "-m", "drip_tiny", "--version"],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0 and result.stdout.startswith("drip-tiny ")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--dataset", "cifar"], "unknown dataset 'cifar'"),
+    (["--dataset", "mnist"], "no --data-dir given"),
+    (["--dataset", "mnist", "--data-dir", "/nonexistent/mnist"], "does not exist"),
+    (["--epochs", "0"], "--epochs must be at least 1"),
+    (["--max-per-class", "0"], "--max-per-class must be at least 1"),
+    (["--model", "/nonexistent/model.keras", "--epochs", "1"], "does not exist"),
+    (["--target-layer", "nope", "--epochs", "1"], "no layer named 'nope'"),
+])
+def test_bad_input_is_one_clear_error_and_writes_nothing(tmp_path, capsys, args, message):
+    out = tmp_path / "run"
+    assert train_cli(*args, "--out", str(out)) == 1
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_corrupt_dataset_file_writes_nothing(tmp_path, capsys):
+    data = tmp_path / "mnist"
+    write_mnist_dir(data)
+    (data / "train-images-idx3-ubyte").write_bytes(b"\x00\x00\x08")
+    out = tmp_path / "run"
+    assert train_cli("--dataset", "mnist", "--data-dir", str(data), "--out", str(out)) == 1
+    assert "not an IDX file" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_existing_run_needs_force(tmp_path, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    assert train_cli("--out", str(out), "--epochs", "1") == 1
+    assert "--force" in capsys.readouterr().err
+    assert (out / "keep.txt").read_text() == "mine"
+
+
+def test_model_without_convolution_is_refused(tmp_path, capsys):
+    from drip_tiny._tf import keras
+
+    path = tmp_path / "dense.keras"
+    keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(),
+                      keras.layers.Dense(10, activation="softmax")]).save(path)
+    assert train_cli("--model", str(path), "--out", str(tmp_path / "run")) == 1
+    assert "has no convolution" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+def test_user_model_with_batchnorm_and_softmax(tmp_path):
+    """A user's own .keras file: softmax is stripped, Conv+BN+ReLU is one fused target."""
+    from drip_tiny._tf import keras
+
+    path = tmp_path / "user.keras"
+    keras.Sequential([
+        keras.Input((8, 8, 1)), keras.layers.Conv2D(8, 3, padding="same", name="c1"),
+        keras.layers.BatchNormalization(name="bn"), keras.layers.ReLU(name="act"),
+        keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(10, activation="softmax"),
+    ]).save(path)
+    out = tmp_path / "run"
+    assert train_cli("--model", str(path), "--epochs", "2", "--out", str(out)) == 0
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["model"]["target_layer"] == "act" and meta["model"]["target_conv"] == "c1"
+    assert meta["int8"]["target"]["shape"] == [1, 8, 8, 8]
+    assert meta["int8"]["ops"].count("CONV_2D") == 1  # BN and ReLU folded into the conv
