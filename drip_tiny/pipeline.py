@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__, rundir
-from .datasets import LoadOptions, load_dataset
+from .datasets import LoadOptions, dataset_fingerprint, load_dataset
 from .errors import ConfigError
 from .splits import PAPER_FRACTIONS, make_dataset_splits, split_arrays
 
@@ -152,7 +152,7 @@ def train_run(config: TrainConfig, log=print) -> TrainResult:
             "load_options": {k: (list(v) if isinstance(v, tuple) else v)
                              for k, v in asdict(config.load_options).items()},
             "class_names": list(dataset.class_names), "sample_shape": list(dataset.sample_shape),
-            "notes": dataset.notes,
+            "notes": dataset.notes, "fingerprint": dataset_fingerprint(dataset),
         },
         "split": {"seed": config.seed, "fractions": dict(zip(("train", "validation", "production"),
                                                              PAPER_FRACTIONS)),

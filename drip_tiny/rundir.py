@@ -89,3 +89,32 @@ def check_run(run: Path) -> Path:
         raise RunDirError(f"{run} was written in run format {version}, this drip-tiny reads "
                           f"format {FORMAT_VERSION}; re-run `drip-tiny train`")
     return run
+
+
+def load_run_dataset(run: Path):
+    """Reload the dataset a run was trained on, with the same options; check it is unchanged."""
+    from .datasets import LoadOptions, dataset_fingerprint, load_dataset
+
+    info = load_json(check_run(run), METADATA)["dataset"]
+    raw = dict(info.get("load_options") or {})
+    options = LoadOptions(
+        image_size=tuple(raw.get("image_size") or (32, 32)), color=raw.get("color") or "rgb",
+        words=tuple(raw["words"]) if raw.get("words") else None,
+        max_per_class=raw.get("max_per_class"))
+    dataset = load_dataset(info["name"], info.get("data_dir"), options)
+    recorded = info.get("fingerprint")
+    if recorded is not None and dataset_fingerprint(dataset) != recorded:
+        raise RunDirError(
+            f"the {info['name']} data at {info.get('data_dir') or dataset.source} is not what run "
+            f"{run} was trained on (sizes or labels differ: {dataset_fingerprint(dataset)} vs "
+            f"{recorded}); its split indices would select other samples. Point the run at the "
+            "original data or train a new run")
+    return dataset
+
+
+def load_split(run: Path, name: str):
+    """(x, y) of split `name` ('train', 'validation', 'production' or 'test') of a run."""
+    from .splits import Splits, split_arrays
+
+    dataset = load_run_dataset(run)
+    return split_arrays(dataset, Splits.load(Path(run) / SPLITS), name)

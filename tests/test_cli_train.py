@@ -118,3 +118,57 @@ def test_user_model_with_batchnorm_and_softmax(tmp_path):
     assert meta["model"]["target_layer"] == "act" and meta["model"]["target_conv"] == "c1"
     assert meta["int8"]["target"]["shape"] == [1, 8, 8, 8]
     assert meta["int8"]["ops"].count("CONV_2D") == 1  # BN and ReLU folded into the conv
+
+
+@pytest.mark.parametrize("dataset, writer, ops", [
+    ("mnist", "mnist", {"CONV_2D", "MAX_POOL_2D", "MEAN", "FULLY_CONNECTED"}),
+    ("cifar10", "cifar", {"CONV_2D", "MAX_POOL_2D", "MEAN", "FULLY_CONNECTED"}),
+    ("image-folder", "images", {"CONV_2D", "MEAN", "FULLY_CONNECTED"}),
+])
+def test_every_image_format_trains_end_to_end(tmp_path, dataset, writer, ops):
+    from formats import write_cifar_dir, write_image_folder
+
+    data = tmp_path / "data"
+    if writer == "mnist":
+        write_mnist_dir(data, n_train=60, n_test=20)
+    elif writer == "cifar":
+        write_cifar_dir(data, per_batch=12)
+    else:
+        write_image_folder(data, classes=("a", "b", "c"), per_class=6)
+    out = tmp_path / "run"
+    assert train_cli("--dataset", dataset, "--data-dir", str(data), "--epochs", "1",
+                     "--image-size", "12x12", "--out", str(out)) == 0
+    meta = json.loads((out / "metadata.json").read_text())
+    assert set(meta["int8"]["ops"]) == ops
+    assert meta["dataset"]["name"] == dataset
+    sizes = meta["split"]["sizes"]
+    assert sizes["test"] == json.loads((out / "metrics.json").read_text())["test_samples"] > 0
+
+
+def test_same_seed_gives_the_same_int8_model(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    for out in (a, b):
+        assert train_cli("--epochs", "2", "--seed", "3", "--out", str(out)) == 0
+    assert (a / "model.tflite").read_bytes() == (b / "model.tflite").read_bytes()
+    assert (a / "splits.npz").read_bytes() == (b / "splits.npz").read_bytes()
+
+
+def test_run_reloads_its_splits_and_notices_changed_data(tmp_path):
+    import numpy as np
+
+    from drip_tiny.errors import RunDirError
+    from drip_tiny.rundir import load_split
+
+    data = tmp_path / "mnist"
+    write_mnist_dir(data, n_train=60, n_test=20)
+    out = tmp_path / "run"
+    assert train_cli("--dataset", "mnist", "--data-dir", str(data), "--epochs", "1",
+                     "--out", str(out)) == 0
+    x_val, y_val = load_split(out, "validation")
+    # 6 samples per class cut at round(2.4), round(3.6): 2 train, 2 validation, 2 production.
+    assert x_val.shape == (20, 28, 28, 1) and np.bincount(y_val).tolist() == [2] * 10
+    assert len(load_split(out, "test")[1]) == 20
+    # The same folder with other files behind it: the saved indices no longer apply.
+    write_mnist_dir(data, n_train=70, n_test=20)
+    with pytest.raises(RunDirError, match="not what run"):
+        load_split(out, "train")

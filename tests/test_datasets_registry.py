@@ -21,3 +21,10 @@ def test_unknown_dataset_suggests_the_closest_name():
 def test_every_documented_dataset_is_registered():
     assert set(DATASET_NAMES) == {"digits", "mnist", "fashion-mnist", "cifar10",
                                   "speech-commands", "image-folder"}
+
+
+def test_digits_honours_max_per_class():
+    from drip_tiny.datasets import LoadOptions
+
+    ds = load_dataset("digits", options=LoadOptions(max_per_class=7))
+    assert np.bincount(ds.y_pool).tolist() == [7] * 10

@@ -36,4 +36,18 @@ def load_dataset(name: str, data_dir: str | Path | None = None,
     return loader(Path(data_dir) if data_dir is not None else None, options or LoadOptions())
 
 
-__all__ = ["AUDIO", "DATASET_NAMES", "IMAGE", "Dataset", "LoadOptions", "load_dataset"]
+def dataset_fingerprint(dataset: Dataset) -> dict:
+    """Sizes and a label hash: enough to notice that the files behind a run have changed,
+    which would make its saved split indices point at other samples."""
+    import hashlib
+
+    labels = hashlib.sha256(dataset.y_pool.astype("<i8").tobytes())
+    if dataset.y_test is not None:
+        labels.update(dataset.y_test.astype("<i8").tobytes())
+    return {"pool": int(len(dataset.y_pool)),
+            "test": int(len(dataset.y_test)) if dataset.y_test is not None else 0,
+            "labels_sha256": labels.hexdigest()}
+
+
+__all__ = ["AUDIO", "DATASET_NAMES", "IMAGE", "Dataset", "LoadOptions", "dataset_fingerprint",
+           "load_dataset"]
