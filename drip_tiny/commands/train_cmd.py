@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -73,7 +72,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     out.add_argument("--out", type=Path, metavar="RUN",
                      help="run directory to write (default: runs/<dataset>)")
     out.add_argument("--force", action="store_true", help="replace RUN if it exists")
-    out.add_argument("--quiet", action="store_true", help="no progress bars")
+    out.add_argument("--quiet", action="store_true",
+                     help="print only the summary: no progress bars or messages")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -90,7 +90,11 @@ def run(args: argparse.Namespace) -> int:
         epochs=args.epochs, qat_epochs=args.qat_epochs, batch_size=args.batch_size,
         learning_rate=args.learning_rate, seed=args.seed, force=args.force,
         progress=not args.quiet and sys.stderr.isatty())
-    result = train_run(config, log=lambda msg: print(msg, file=sys.stderr))
+    def log(message: str) -> None:
+        if not args.quiet:
+            print(message, file=sys.stderr)
+
+    result = train_run(config, log=log)
     m = result.metrics
     arena = m["tflm_arena_bytes"]
     print(f"run directory     {result.run}")
@@ -100,9 +104,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"int8 model        {m['model_tflite_bytes']:,} bytes, {m['parameters']:,} parameters")
     print(f"TFLM arena        {arena['total']:,} bytes ({arena['head']:,} activations + "
           f"{arena['tail']:,} bookkeeping, 64-bit host)")
+    int8 = result.metadata["int8"]
+    print(f"Grad-CAM target   {result.metadata['model']['target_layer']} "
+          f"{'x'.join(str(d) for d in int8['target']['shape'][1:])} int8; "
+          f"head {' -> '.join(int8['head_ops'])}")
     print(f"time              {m['train_seconds']:.1f} s training, {m['total_seconds']:.1f} s total")
-    if args.quiet:
-        return 0
-    print(json.dumps({"target": result.metadata["int8"]["target"]["shape"],
-                      "head_ops": result.metadata["int8"]["head_ops"]}), file=sys.stderr)
     return 0

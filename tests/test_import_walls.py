@@ -1,0 +1,26 @@
+"""Commands that do not train must not pay TensorFlow's start-up: the CLI, the run
+directory, the .tflite reader and the TFLM reference import without it."""
+
+import subprocess
+import sys
+
+NO_TF_MODULES = ["drip_tiny.cli", "drip_tiny.rundir", "drip_tiny.tflite_file",
+                 "drip_tiny.int8_layout", "drip_tiny.reference.tflm", "drip_tiny.datasets",
+                 "drip_tiny.splits"]
+
+
+def test_non_training_modules_do_not_import_tensorflow():
+    code = ("import sys\n"
+            + "".join(f"import {m}\n" for m in NO_TF_MODULES)
+            + "heavy = [m for m in ('tensorflow', 'tf_keras', 'keras') if m in sys.modules]\n"
+            + "assert not heavy, heavy\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_help_does_not_import_tensorflow():
+    code = ("import sys\nfrom drip_tiny.cli import main\n"
+            "try:\n    main(['train', '--help'])\nexcept SystemExit:\n    pass\n"
+            "assert 'tensorflow' not in sys.modules\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
