@@ -66,6 +66,21 @@ def _versions() -> dict:
     return out
 
 
+def _build_model(config: TrainConfig, dataset):
+    """(architecture, logits model, target layer, its convolution), checked against the data."""
+    from . import models
+
+    architecture = config.model or models.default_model_for(dataset.kind)
+    if architecture in models.BUILTIN_MODELS:
+        model = models.build_builtin(architecture, dataset.sample_shape, dataset.num_classes)
+    else:
+        model = models.load_user_model(architecture)
+    model = models.logits_model(model)
+    models.check_model_fits_data(model, dataset.sample_shape, dataset.num_classes)
+    target_layer, target_conv = models.find_target_layer(model, config.target_layer)
+    return architecture, model, target_layer, target_conv
+
+
 def train_run(config: TrainConfig, log=print) -> TrainResult:
     """Train, quantize and check one model; write the run directory atomically."""
     config.validate()
@@ -86,15 +101,8 @@ def train_run(config: TrainConfig, log=print) -> TrainResult:
     from .reference.tflm import TflmModel, predict_logits
     from .int8_layout import inspect_int8_model
 
-    architecture = config.model or models.default_model_for(dataset.kind)
     train.seed_everything(config.seed)
-    if architecture in models.BUILTIN_MODELS:
-        model = models.build_builtin(architecture, dataset.sample_shape, dataset.num_classes)
-    else:
-        model = models.load_user_model(architecture)
-    model = models.logits_model(model)
-    models.check_model_fits_data(model, dataset.sample_shape, dataset.num_classes)
-    target_layer, target_conv = models.find_target_layer(model, config.target_layer)
+    architecture, model, target_layer, target_conv = _build_model(config, dataset)
     log(f"model {model.name} ({model.count_params():,} parameters), Grad-CAM target {target_layer!r}")
 
     epochs = config.epochs or train.default_epochs(len(x_train), config.batch_size)

@@ -15,6 +15,14 @@ def test_image_cnn_for_digits_and_fashion_sizes():
     assert fashion.get_layer("conv_last").output_shape == (None, 7, 7, 64)
 
 
+@pytest.mark.parametrize("size", [(32, 32, 3), (96, 96, 3), (224, 224, 3), (49, 10, 1)])
+def test_image_cnn_activations_fit_an_nrf52840(size):
+    model = build_builtin("cnn", size, 10)
+    largest = max(int(np.prod(layer.output_shape[1:])) for layer in model.layers[1:])
+    assert largest <= 64 * 1024  # int8 bytes
+    assert min(model.get_layer("conv_last").output_shape[1:3]) <= 14
+
+
 def test_audio_cnn_target_is_the_fused_conv_unit():
     model = build_builtin("cnn1d", (16000, 1), 12)
     target, conv = find_target_layer(model)

@@ -15,19 +15,25 @@ from .._tf import keras
 IMAGE_CNN = "cnn"
 AUDIO_CNN1D = "cnn1d"
 BUILTIN_MODELS = (IMAGE_CNN, AUDIO_CNN1D)
+MAX_ACTIVATION_BYTES = 64 * 1024  # the largest int8 feature map the built-in CNN may produce
 
 
 def image_cnn(input_shape: tuple[int, ...], num_classes: int) -> keras.Model:
     """3x3 ReLU convolutions, halving the resolution until the map is about 7 pixels wide.
 
     8x8 (digits): conv16, conv32, GAP, dense. 28x28: conv16, pool, conv32, pool, conv64,
-    conv64, GAP, dense. The last convolution is the Grad-CAM target.
+    conv64, GAP, dense. The last convolution is the Grad-CAM target. Inputs larger than
+    64x64 get a strided first convolution, so no activation exceeds 64 KB in int8 (the
+    nRF52840 has 256 KB of RAM).
     """
     height, width = input_shape[0], input_shape[1]
-    pools = max(0, int(math.floor(math.log2(min(height, width) / 7.0))))
+    stride = 1
+    while (height // stride) * (width // stride) * 16 > MAX_ACTIVATION_BYTES and min(height, width) // stride > 7:
+        stride *= 2
+    pools = max(0, int(math.floor(math.log2(min(height, width) / stride / 7.0))))
     layers = keras.layers
     inputs = keras.Input(shape=input_shape, name="input")
-    x = layers.Conv2D(16, 3, padding="same", activation="relu", name="conv1")(inputs)
+    x = layers.Conv2D(16, 3, strides=stride, padding="same", activation="relu", name="conv1")(inputs)
     channels = 16
     for i in range(pools):
         channels = min(channels * 2, 64)
