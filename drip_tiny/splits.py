@@ -81,6 +81,15 @@ def make_splits(y_pool: np.ndarray, *, has_test_split: bool, seed: int,
                 "a 40/20/40 split with a training sample; give it more samples or drop the class")
     train, validation, production, test = (
         np.sort(np.concatenate(p)) if p else np.empty(0, dtype=np.int64) for p in parts)
+    named = {"train": train, "validation": validation, "production": production}
+    if not has_test_split:
+        named["test"] = test
+    empty = [name for name, part in named.items() if len(part) == 0]
+    if empty:
+        raise DatasetError(
+            f"the pool of {len(y_pool)} samples is too small to split: the {' and '.join(empty)} "
+            f"split(s) would be empty (smallest class: {int(np.bincount(y_pool).min())} samples). "
+            "Give each class at least 5 samples, or more if the dataset has no test split")
     return Splits(train=train, validation=validation, production=production, test=test,
                   test_from_pool=not has_test_split, seed=seed)
 

@@ -61,6 +61,7 @@ def test_console_script_is_installed():
     (["--dataset", "mnist", "--data-dir", "/nonexistent/mnist"], "does not exist"),
     (["--epochs", "0"], "--epochs must be at least 1"),
     (["--max-per-class", "0"], "--max-per-class must be at least 1"),
+    (["--max-per-class", "3"], "too small to split"),
     (["--model", "/nonexistent/model.keras", "--epochs", "1"], "does not exist"),
     (["--target-layer", "nope", "--epochs", "1"], "no layer named 'nope'"),
 ])
@@ -172,3 +173,16 @@ def test_run_reloads_its_splits_and_notices_changed_data(tmp_path):
     write_mnist_dir(data, n_train=70, n_test=20)
     with pytest.raises(RunDirError, match="not what run"):
         load_split(out, "train")
+
+
+def test_qat_of_conv1d_model_is_refused_with_the_fix(tmp_path, capsys):
+    # tfmot 0.8.1 has no quantize config for Conv1D: say so, and name PTQ as the way out.
+    from formats import write_speech_dir
+
+    write_speech_dir(tmp_path / "sc", words=("no", "yes"), per_word=8, test_per_word=2)
+    out = tmp_path / "run"
+    assert train_cli("--dataset", "speech-commands", "--data-dir", str(tmp_path / "sc"),
+                     "--quantize", "qat", "--epochs", "1", "--out", str(out)) == 1
+    err = capsys.readouterr().err
+    assert "Conv1D" in err and "--quantize ptq" in err
+    assert not out.exists()

@@ -71,3 +71,9 @@ def test_digits_split_and_round_trip(tmp_path):
     x, y = split_arrays(ds, loaded, "validation")
     np.testing.assert_array_equal(y, ds.y_pool[s.validation])
     assert x.shape == (len(s.validation), 8, 8, 1)
+
+
+def test_pool_too_small_for_a_validation_split():
+    # 4 per class cut at round(1.6), round(2.4): 2 train, 0 validation, 2 production.
+    with pytest.raises(DatasetError, match="validation split"):
+        make_splits(_labels([4, 4]), has_test_split=True, seed=0)
