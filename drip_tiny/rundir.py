@@ -40,6 +40,12 @@ def check_writable(out: Path, force: bool) -> None:
     if out.is_dir() and any(out.iterdir()) and not force:
         raise RunDirError(f"{out} already exists and is not empty; choose another --out, "
                           "or pass --force to replace it")
+    ancestor = out.absolute().parent
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir() or not os.access(ancestor, os.W_OK | os.X_OK):
+        raise RunDirError(f"cannot create the run directory {out}: {ancestor} is not a writable "
+                          "directory; choose an --out where you can write")
 
 
 @contextmanager
@@ -47,8 +53,12 @@ def staged_run(out: Path, force: bool) -> Iterator[Path]:
     """Yield a staging folder; on success it replaces `out`, on any error it is deleted."""
     out = Path(out)
     check_writable(out, force)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
+    except OSError as exc:
+        raise RunDirError(f"cannot create the run directory {out}: {exc.strerror}; "
+                          "choose an --out where you can write") from exc
     try:
         yield staging
         if out.exists():

@@ -186,3 +186,11 @@ def test_qat_of_conv1d_model_is_refused_with_the_fix(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "Conv1D" in err and "--quantize ptq" in err
     assert not out.exists()
+
+
+def test_unwritable_out_is_a_clear_error(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert train_cli("--epochs", "1", "--out", str(blocker / "run")) == 1
+    assert "cannot create the run directory" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == [blocker]
