@@ -156,7 +156,8 @@ def train_run(config: TrainConfig, log=print) -> TrainResult:
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "dataset": {
             "name": dataset.name, "kind": dataset.kind, "source": dataset.source,
-            "data_dir": str(config.data_dir) if config.data_dir else None,
+            # Absolute, so later commands find the data from any working directory.
+            "data_dir": str(Path(config.data_dir).resolve()) if config.data_dir else None,
             "load_options": {k: (list(v) if isinstance(v, tuple) else v)
                              for k, v in asdict(config.load_options).items()},
             "class_names": list(dataset.class_names), "sample_shape": list(dataset.sample_shape),
@@ -166,7 +167,8 @@ def train_run(config: TrainConfig, log=print) -> TrainResult:
                                                              PAPER_FRACTIONS)),
                   "test": "held-out 20% of the pool" if splits.test_from_pool else "the dataset's test split",
                   "sizes": sizes, "file": rundir.SPLITS},
-        "model": {"architecture": architecture, "name": model.name, "target_layer": target_layer,
+        "model": {"architecture": architecture if architecture in models.BUILTIN_MODELS
+                  else str(Path(architecture).resolve()), "name": model.name, "target_layer": target_layer,
                   "target_conv": target_conv, "quantize": config.quantize, "epochs": epochs,
                   "qat_epochs": qat_epochs, "batch_size": config.batch_size,
                   "learning_rate": config.learning_rate, "float_file": rundir.FLOAT_MODEL},

@@ -194,3 +194,16 @@ def test_unwritable_out_is_a_clear_error(tmp_path, capsys):
     assert train_cli("--epochs", "1", "--out", str(blocker / "run")) == 1
     assert "cannot create the run directory" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == [blocker]
+
+
+def test_relative_data_dir_is_recorded_absolute(tmp_path, monkeypatch):
+    write_mnist_dir(tmp_path / "mnist", n_train=60, n_test=20)
+    monkeypatch.chdir(tmp_path)
+    assert train_cli("--dataset", "mnist", "--data-dir", "mnist", "--epochs", "1",
+                     "--out", "run") == 0
+    meta = json.loads((tmp_path / "run" / "metadata.json").read_text())
+    assert meta["dataset"]["data_dir"] == str(tmp_path / "mnist")
+    monkeypatch.chdir("/")
+    from drip_tiny.rundir import load_split
+
+    assert len(load_split(tmp_path / "run", "test")[1]) == 20
