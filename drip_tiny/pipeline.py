@@ -67,7 +67,9 @@ def _versions() -> dict:
 
 
 def _build_model(config: TrainConfig, dataset):
-    """(architecture, logits model, target layer, its convolution), checked against the data."""
+    """(architecture, logits model, target layer, its convolution), checked against the data.
+
+    `architecture` is the built-in name, or the model file's absolute path (as recorded)."""
     from . import models
 
     architecture = config.model or models.default_model_for(dataset.kind)
@@ -75,6 +77,7 @@ def _build_model(config: TrainConfig, dataset):
         model = models.build_builtin(architecture, dataset.sample_shape, dataset.num_classes)
     else:
         model = models.load_user_model(architecture)
+        architecture = str(Path(architecture).resolve())
     model = models.logits_model(model)
     models.check_model_fits_data(model, dataset.sample_shape, dataset.num_classes)
     target_layer, target_conv = models.find_target_layer(model, config.target_layer)
@@ -158,8 +161,7 @@ def train_run(config: TrainConfig, log=print) -> TrainResult:
             "name": dataset.name, "kind": dataset.kind, "source": dataset.source,
             # Absolute, so later commands find the data from any working directory.
             "data_dir": str(Path(config.data_dir).resolve()) if config.data_dir else None,
-            "load_options": {k: (list(v) if isinstance(v, tuple) else v)
-                             for k, v in asdict(config.load_options).items()},
+            "load_options": config.load_options.to_json(),
             "class_names": list(dataset.class_names), "sample_shape": list(dataset.sample_shape),
             "notes": dataset.notes, "fingerprint": dataset_fingerprint(dataset),
         },
@@ -167,8 +169,7 @@ def train_run(config: TrainConfig, log=print) -> TrainResult:
                                                              PAPER_FRACTIONS)),
                   "test": "held-out 20% of the pool" if splits.test_from_pool else "the dataset's test split",
                   "sizes": sizes, "file": rundir.SPLITS},
-        "model": {"architecture": architecture if architecture in models.BUILTIN_MODELS
-                  else str(Path(architecture).resolve()), "name": model.name, "target_layer": target_layer,
+        "model": {"architecture": architecture, "name": model.name, "target_layer": target_layer,
                   "target_conv": target_conv, "quantize": config.quantize, "epochs": epochs,
                   "qat_epochs": qat_epochs, "batch_size": config.batch_size,
                   "learning_rate": config.learning_rate, "float_file": rundir.FLOAT_MODEL},

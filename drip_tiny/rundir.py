@@ -106,19 +106,15 @@ def load_run_dataset(run: Path):
     from .datasets import LoadOptions, dataset_fingerprint, load_dataset
 
     info = load_json(check_run(run), METADATA)["dataset"]
-    raw = dict(info.get("load_options") or {})
-    options = LoadOptions(
-        image_size=tuple(raw.get("image_size") or (32, 32)), color=raw.get("color") or "rgb",
-        words=tuple(raw["words"]) if raw.get("words") else None,
-        max_per_class=raw.get("max_per_class"))
+    options = LoadOptions.from_json(info.get("load_options") or {})
     dataset = load_dataset(info["name"], info.get("data_dir"), options)
-    recorded = info.get("fingerprint")
-    if recorded is not None and dataset_fingerprint(dataset) != recorded:
+    recorded, found = info.get("fingerprint"), dataset_fingerprint(dataset)
+    if recorded is not None and found != recorded:
         raise RunDirError(
             f"the {info['name']} data at {info.get('data_dir') or dataset.source} is not what run "
-            f"{run} was trained on (sizes or labels differ: {dataset_fingerprint(dataset)} vs "
-            f"{recorded}); its split indices would select other samples. Point the run at the "
-            "original data or train a new run")
+            f"{run} was trained on (sizes or labels differ: {found} vs {recorded}); its split "
+            "indices would select other samples. Point the run at the original data or train "
+            "a new run")
     return dataset
 
 

@@ -77,3 +77,13 @@ def test_pool_too_small_for_a_validation_split():
     # 4 per class cut at round(1.6), round(2.4): 2 train, 0 validation, 2 production.
     with pytest.raises(DatasetError, match="validation split"):
         make_splits(_labels([4, 4]), has_test_split=True, seed=0)
+
+
+def test_load_options_survive_the_metadata_round_trip():
+    import json
+
+    from drip_tiny.datasets import LoadOptions
+
+    options = LoadOptions(image_size=(24, 16), color="grayscale", words=("yes", "no"), max_per_class=9)
+    assert LoadOptions.from_json(json.loads(json.dumps(options.to_json()))) == options
+    assert LoadOptions.from_json({}) == LoadOptions()
