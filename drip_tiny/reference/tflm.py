@@ -39,13 +39,20 @@ def quantize(x: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
 class TflmModel:
     """One TFLM interpreter over an int8 model; `invoke` runs a single sample."""
 
-    def __init__(self, model_bytes: bytes, arena_size: int | None = None) -> None:
+    def __init__(self, model_bytes: bytes, arena_size: int | None = None,
+                 preserve_all_tensors: bool = False) -> None:
+        """`preserve_all_tensors` gives every intermediate tensor its own memory, so that
+        `tensor()` can read it after `invoke` (int8 Grad-CAM reads the head's activations)."""
         from tflite_micro.python.tflite_micro import runtime
 
         self.info = read_model(model_bytes)
         size = arena_size or (len(model_bytes) + _ARENA_HEADROOM)
+        config = (runtime.InterpreterConfig.kPreserveAllTensors if preserve_all_tensors
+                  else runtime.InterpreterConfig.kAllocationRecording)
+        self._preserve_all = preserve_all_tensors
         try:
-            self._interpreter = runtime.Interpreter.from_bytes(model_bytes, arena_size=size)
+            self._interpreter = runtime.Interpreter.from_bytes(model_bytes, arena_size=size,
+                                                               intrepreter_config=config)
         except RuntimeError as exc:
             raise QuantizationError(f"TFLM cannot load the model: {exc}") from exc
         self._input = self.info.inputs[0]
@@ -60,6 +67,14 @@ class TflmModel:
         self._interpreter.set_input(x, 0)
         self._interpreter.invoke()
         return [self._interpreter.get_output(i)[0].copy() for i in range(len(self.info.outputs))]
+
+    def tensor(self, index: int) -> np.ndarray:
+        """The value of tensor `index` after the last `invoke` (needs preserve_all_tensors)."""
+        if not self._preserve_all:
+            raise RuntimeError("construct TflmModel with preserve_all_tensors=True to read "
+                               "intermediate tensors")
+        found = self._interpreter.GetTensor(index, 0)
+        return np.asarray(found["tensor_data"]).reshape(self.info.tensors[index].shape).copy()
 
     def arena_usage(self) -> ArenaUsage:
         """The arena TFLM used, read from its RecordingMicroAllocator report on stderr."""

@@ -1,0 +1,32 @@
+"""The DRIP method: Grad-CAM, DRIP scores, per-class thresholds and the keep/drop decision.
+
+Public API (docs/python-api.md has examples):
+
+    Int8GradCam(model_bytes, target=None, logits=None).score(x_int8, variant) -> ScoreResult
+    FloatGradCam(keras_model, target_layer).score(x_float, variant)           (imports TF)
+    score_arrays(run, x_float, path="int8", variant="minmax")                  a run's model
+    fit_thresholds(drips, classes, class_names, dpw, variant=, path=, group_by=) -> Thresholds
+    Thresholds.decide(predicted, drips) -> keep (bool array);  Thresholds.load(path)
+
+Nothing here knows about serial links or boards, and only FloatGradCam imports TensorFlow.
+"""
+
+from .int8_gradcam import Int8GradCam, Int8Map, ScoreResult, default_tensors
+from .int8_head import Gradient, Int8Head
+from .run_scores import SplitScores, score_arrays, score_split
+from .thresholds import (ClassThreshold, Thresholds, Window, check_dpw, fit_thresholds,
+                         fit_window, window_size)
+from .variants import DEFAULT_VARIANT, VARIANTS, resize_mean_weights
+
+__all__ = ["Int8GradCam", "Int8Map", "ScoreResult", "default_tensors", "Gradient", "Int8Head",
+           "SplitScores", "score_arrays", "score_split", "ClassThreshold", "Thresholds", "Window",
+           "check_dpw", "fit_thresholds", "fit_window", "window_size", "DEFAULT_VARIANT",
+           "VARIANTS", "resize_mean_weights", "FloatGradCam"]
+
+
+def __getattr__(name):  # FloatGradCam imports TensorFlow: only when asked for
+    if name == "FloatGradCam":
+        from .float_gradcam import FloatGradCam
+
+        return FloatGradCam
+    raise AttributeError(name)

@@ -1,0 +1,82 @@
+"""DRIP scores for a split of a run, on the int8 path (the device's) or the float path."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .. import rundir
+from ..errors import ConfigError
+from ..reference.tflm import quantize
+from .int8_gradcam import Int8GradCam, ScoreResult
+from .thresholds import PATHS
+from .variants import check_variant
+
+
+@dataclass(frozen=True)
+class SplitScores:
+    split: str
+    path: str
+    variant: str
+    indices: np.ndarray  # each sample's index in the dataset (pool, or test arrays for test)
+    labels: np.ndarray  # true class
+    predicted: np.ndarray
+    drips: np.ndarray
+    seconds: float  # wall time of scoring (inference + Grad-CAM + DRIPS), excluding loading
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+def model_sha256(run: Path) -> str:
+    return hashlib.sha256((Path(run) / rundir.MODEL_TFLITE).read_bytes()).hexdigest()
+
+
+def int8_gradcam_for_run(run: Path) -> Int8GradCam:
+    """Int8GradCam on the run's model, with the target and logits its metadata names."""
+    meta = rundir.load_json(rundir.check_run(run), rundir.METADATA)["int8"]
+    data = (Path(run) / rundir.MODEL_TFLITE).read_bytes()
+    from ..tflite_file import read_model
+
+    outputs = read_model(data).outputs
+    return Int8GradCam(data, target=outputs[meta["target_output"]].index,
+                       logits=outputs[meta["logits_output"]].index)
+
+
+def score_arrays(run: Path, x: np.ndarray, path: str, variant: str,
+                 progress: bool = False) -> ScoreResult:
+    """Score float samples `x` (the dataset's scale) with the run's model."""
+    check_variant(variant)
+    if path not in PATHS:
+        raise ConfigError(f"unknown scoring path {path!r}; choose int8 (what the device runs) "
+                          "or float")
+    if path == "int8":
+        cam = int8_gradcam_for_run(run)
+        q = quantize(x, cam.input.scale, cam.input.zero_point)
+        return cam.score(q, variant, progress=progress)
+    from .._tf import keras
+    from .float_gradcam import FloatGradCam
+
+    meta = rundir.load_json(run, rundir.METADATA)
+    model = keras.models.load_model(Path(run) / rundir.FLOAT_MODEL, compile=False)
+    return FloatGradCam(model, meta["model"]["target_layer"]).score(x, variant)
+
+
+def score_split(run: Path, split: str, path: str = "int8", variant: str = "minmax",
+                progress: bool = False) -> SplitScores:
+    from ..splits import Splits, split_arrays
+
+    run = rundir.check_run(run)
+    dataset = rundir.load_run_dataset(run)
+    splits = Splits.load(run / rundir.SPLITS)
+    x, y = split_arrays(dataset, splits, split)
+    start = time.perf_counter()
+    result = score_arrays(run, x, path, variant, progress=progress)
+    seconds = time.perf_counter() - start
+    return SplitScores(split=split, path=path, variant=variant, indices=splits.indices(split),
+                       labels=np.asarray(y, dtype=np.int64), predicted=result.predicted,
+                       drips=result.drips, seconds=seconds)
