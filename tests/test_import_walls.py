@@ -6,7 +6,8 @@ import sys
 
 NO_TF_MODULES = ["drip_tiny.cli", "drip_tiny.rundir", "drip_tiny.tflite_file",
                  "drip_tiny.int8_layout", "drip_tiny.reference.tflm", "drip_tiny.datasets",
-                 "drip_tiny.splits"]
+                 "drip_tiny.splits", "drip_tiny.drip", "drip_tiny.drip.int8_gradcam",
+                 "drip_tiny.drip.thresholds", "drip_tiny.fit_run", "drip_tiny.simulate_run"]
 
 
 def test_non_training_modules_do_not_import_tensorflow():
@@ -22,5 +23,19 @@ def test_help_does_not_import_tensorflow():
     code = ("import sys\nfrom drip_tiny.cli import main\n"
             "try:\n    main(['train', '--help'])\nexcept SystemExit:\n    pass\n"
             "assert 'tensorflow' not in sys.modules\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_int8_fit_and_simulate_run_without_tensorflow(digits_ptq_run, tmp_path):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(digits_ptq_run, run)
+    code = ("import sys\nfrom drip_tiny.cli import main\n"
+            f"assert main(['fit', {str(run)!r}, '--quiet']) == 0\n"
+            f"assert main(['simulate', {str(run)!r}, '--quiet']) == 0\n"
+            "heavy = [m for m in ('tensorflow', 'tf_keras', 'keras') if m in sys.modules]\n"
+            "assert not heavy, heavy\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

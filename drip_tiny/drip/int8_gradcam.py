@@ -134,8 +134,8 @@ class Int8GradCam:
         raw_scale = float(np.ldexp(self.raw_constant(gradient), gradient.exponent + shift))
         return relu.reshape(self.map_shape), raw_scale
 
-    def map(self, x_int8: np.ndarray) -> Int8Map:
-        """Run one sample (int8, the input's shape with or without batch axis)."""
+    def gradient(self, x_int8: np.ndarray) -> tuple[int, np.ndarray, Gradient, np.ndarray]:
+        """Run one sample; return (predicted class, int8 logits, dy_c/dA, int8 target)."""
         x = np.asarray(x_int8)
         if x.dtype != np.int8:
             raise TypeError(f"int8 Grad-CAM takes int8 samples, got {x.dtype}")
@@ -143,10 +143,19 @@ class Int8GradCam:
             raise ValueError(f"sample of shape {x.shape} does not fit the input {self.input.shape}")
         self._tflm.invoke(x)
         logits = self._tflm.tensor(self.head.logits.index).reshape(-1)
-        predicted = int(np.argmax(logits))
+        predicted = int(np.argmax(logits))  # the first maximum: lowest class index on ties
         values = {i: self._tflm.tensor(i) for i in self.head.needed_tensors}
         gradient = self.head.gradient(predicted, values)
-        relu_map, raw_scale = self.map_from_tensors(self._tflm.tensor(self.target.index), gradient)
+        return predicted, logits, gradient, self._tflm.tensor(self.target.index)
+
+    def tensor(self, index: int) -> np.ndarray:
+        """An int8 tensor of the last sample run (for inspection and tests)."""
+        return self._tflm.tensor(index)
+
+    def map(self, x_int8: np.ndarray) -> Int8Map:
+        """The integer Grad-CAM map of one sample (int8, input shape with or without batch)."""
+        predicted, logits, gradient, q_target = self.gradient(x_int8)
+        relu_map, raw_scale = self.map_from_tensors(q_target, gradient)
         return Int8Map(relu_map=relu_map, raw_scale=raw_scale, predicted=predicted, logits=logits)
 
     def score(self, x_int8: np.ndarray, variant: str = "minmax", progress: bool = False,

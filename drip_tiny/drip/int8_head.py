@@ -276,11 +276,14 @@ def _active(step: HeadStep, values: dict[int, np.ndarray]) -> np.ndarray | int:
         return 1
     out = step.data_out
     q = values[out.index].astype(np.int64).reshape(out.shape)
-    low = max(-128, out.zero_point)
-    active = q > low
+    active = q > max(-128, out.zero_point)  # TFLM's act_min: the quantized 0
     if step.activation == "RELU6":
-        high = min(127, out.zero_point + int(round(6.0 / out.scale)))
-        active &= q < high
+        # TFLM's quantized 6: zero_point + round_half_away(6 / scale) in float32. Only when it
+        # fits in int8 is an output there the ReLU6 clamp; else 127 is plain int8 saturation,
+        # which the float head ignores (as for RELU and no activation).
+        six = out.zero_point + int(np.floor(np.float32(6.0) / np.float32(out.scale) + 0.5))
+        if six <= 127:
+            active &= q < six
     return active.astype(np.int64)
 
 
