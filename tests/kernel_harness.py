@@ -127,3 +127,27 @@ def converted_model(name: str) -> bytes:
              "dense_sigmoid": lambda: keras.layers.Activation("sigmoid")(dense(x))}[name]()
         _CONVERTED[name] = convert_int8(keras.Model(x, y, name=name), calibration)
     return _CONVERTED[name]
+
+
+# --- undefined-behaviour check ----------------------------------------------------------------
+
+SANITIZE_FLAGS = ["-std=c99", "-Wpedantic", "-Wall", "-Wextra", "-Wconversion", "-Wshadow",
+                  "-Werror", "-O1", "-g", "-fsanitize=undefined,address",
+                  "-fno-sanitize-recover=all"]
+
+
+def run_sanitized(driver_c: str, sources: list[str], stdin: str, out_dir: Path) -> str:
+    """Build driver_c with the kernel sources under UBSan and ASan (strict C99, extra
+    warnings as errors), run it with stdin, return its stdout. Any undefined behaviour,
+    such as a signed overflow or an over-wide shift, aborts the run."""
+    driver = out_dir / "driver.c"
+    driver.write_text(driver_c)
+    exe = out_dir / "driver"
+    build = subprocess.run(["cc", *SANITIZE_FLAGS, f"-I{KERNELS}", "-o", str(exe), str(driver),
+                            *(str(KERNELS / s) for s in sources)], capture_output=True, text=True)
+    if build.returncode != 0 and "cannot find" in build.stderr and "san" in build.stderr:
+        pytest.skip(f"the sanitizer runtime is not installed: {build.stderr.strip()[:200]}")
+    assert build.returncode == 0, build.stderr
+    run = subprocess.run([str(exe)], input=stdin, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return run.stdout

@@ -6,6 +6,10 @@ converter. The kernel runs as a shared library via ctypes with the parameters
 drip_tiny.codegen.ops.logistic.prepare() derives.
 """
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -13,7 +17,8 @@ from drip_tiny.codegen.ops import logistic
 from drip_tiny.errors import DripTinyError, QuantizationError
 from drip_tiny.tflite_file import read_model
 from kernel_harness import (all_int8_values, build_shared, compile_for_cortex_m4,
-                            converted_model, int8_pointer, single_op_model, tflm_run)
+                            converted_model, int8_pointer, run_sanitized, single_op_model,
+                            tflm_run)
 
 ZERO_POINTS = [-128, -50, 0, 17, 127]
 # From the smallest scale prepare() accepts to scales whose radius is 1 (4.0 .. 8.0) and 0
@@ -130,6 +135,52 @@ def test_prepare_refuses(kwargs, words):
 
 def test_cost_and_name():
     assert logistic.macs((2, 10)) == 19 * 20 and logistic.C_FUNCTION == "dt_logistic_s8"
+
+
+SANITIZE_DRIVER = r"""
+#include <stdio.h>
+#include "dt_logistic_s8.h"
+int main(void)
+{
+    long zero_point, radius, multiplier, shift, count = 0;
+    int8_t in[256], out[256];
+    for (int i = 0; i < 256; ++i) in[i] = (int8_t)(i - 128);
+    while (scanf("%ld %ld %ld %ld", &zero_point, &radius, &multiplier, &shift) == 4) {
+        dt_logistic_s8(in, 256, (int32_t)zero_point, (int32_t)radius, (int32_t)multiplier,
+                       (int32_t)shift, out);
+        count += 256;
+    }
+    printf("%ld\n", count);
+    return 0;
+}
+"""
+
+
+def test_no_undefined_behaviour_at_parameter_extremes(tmp_path):
+    """Every int8 input at the smallest and largest scales prepare() accepts (shift 1 to
+    well over 31) and every zero point extreme, under UBSan and ASan."""
+    rng = np.random.default_rng(9)
+    scales = [2.0**-27, 2.0**-26, 7.99, 8.0, 16.0, 1e6,
+              *np.exp(rng.uniform(np.log(2.0**-27), np.log(1000), 100))]
+    lines = []
+    for scale in scales:
+        for zero_point in (-128, 0, 127):
+            p = logistic.prepare(float(scale), zero_point, 1 / 256, -128)
+            lines.append(f"{zero_point} {p['input_range_radius']} {p['input_multiplier']} "
+                         f"{p['input_left_shift']}")
+    shifts = {int(line.split()[3]) for line in lines}
+    assert min(shifts) == 1 and max(shifts) > 31
+    count = run_sanitized(SANITIZE_DRIVER, ["dt_logistic_s8.c"], "\n".join(lines), tmp_path)
+    assert int(count) == len(lines) * 256
+
+
+def test_prepare_does_not_import_tensorflow():
+    """Export runs prepare() and must not pay TensorFlow's start-up."""
+    code = ("import sys; import drip_tiny.codegen.ops.logistic; "
+            "assert not {'tensorflow', 'tf_keras', 'keras'} & set(sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
 
 
 def test_compiles_for_cortex_m4(tmp_path):

@@ -19,7 +19,8 @@ from drip_tiny.codegen.ops._tflm_scaling import quantize_multiplier
 from drip_tiny.errors import DripTinyError, QuantizationError
 from drip_tiny.tflite_file import read_model
 from kernel_harness import (all_int8_values, build_shared, compile_for_cortex_m4,
-                            converted_model, int8_pointer, single_op_model, tflm_run)
+                            converted_model, int8_pointer, run_sanitized, single_op_model,
+                            tflm_run)
 
 INPUT_SCALES = [1e-4, 0.003, 0.0625, 0.1, 0.37, 1.0, 3.0, 40.0]  # 40: multiplier capped
 BETAS = [1.0, 0.3, 2.0, 10.0]
@@ -223,6 +224,66 @@ def test_shape_and_cost():
     with pytest.raises(QuantizationError, match="at most 4095"):
         softmax.check_shape((1, 4096))
     assert softmax.macs((1, 10)) > 10 and softmax.C_FUNCTION == "dt_softmax_s8"
+
+
+SANITIZE_DRIVER = r"""
+#include <stdio.h>
+#include "dt_softmax_s8.h"
+int main(void)
+{
+    long multiplier, shift, diff_min, count = 0;
+    static int8_t in[4095], out[4095];
+    static const int depths[] = {1, 2, 10, 256, 600, 4095};
+    unsigned seed = 1;
+    while (scanf("%ld %ld %ld", &multiplier, &shift, &diff_min) == 3) {
+        for (int k = 0; k < 6; ++k) {
+            const int depth = depths[k];
+            for (int fill = 0; fill < 3; ++fill) {
+                for (int i = 0; i < depth; ++i) {
+                    seed = seed * 1103515245u + 12345u;
+                    in[i] = fill == 0 ? (int8_t)(seed >> 16) : fill == 1 ? -128 : 127;
+                }
+                if (fill == 0 && depth >= 256) {
+                    for (int i = 0; i < 256; ++i) in[i] = (int8_t)(i - 128);
+                }
+                dt_softmax_s8(in, 1, depth, (int32_t)multiplier, (int32_t)shift,
+                              (int32_t)diff_min, out);
+                count += depth;
+            }
+        }
+    }
+    printf("%ld\n", count);
+    return 0;
+}
+"""
+
+
+def test_no_undefined_behaviour_at_parameter_extremes(tmp_path):
+    """Every shift and multiplier prepare() can produce, rows up to 4095 (including the
+    sum >= 512 case TFLM aborts on), under UBSan and ASan."""
+    rng = np.random.default_rng(9)
+    scales = [2e-8, 2.0**-20, 1e-6, 100.0, 1e4,
+              *np.exp(rng.uniform(np.log(1e-6), np.log(100), 100))]
+    lines = []
+    for scale in scales:
+        for beta in (0.2, 1.0, 7.0):
+            if scale * beta * 2**26 <= 1:  # refused by prepare, as by TFLM
+                continue
+            p = softmax.prepare(float(scale), 0, 1 / 256, -128, beta=beta)
+            lines.append(f"{p['input_multiplier']} {p['input_left_shift']} {p['diff_min']}")
+    shifts = {int(line.split()[1]) for line in lines}
+    assert min(shifts) == 1 and max(shifts) == 31
+    count = run_sanitized(SANITIZE_DRIVER, ["dt_softmax_s8.c"], "\n".join(lines), tmp_path)
+    assert int(count) == len(lines) * 3 * (1 + 2 + 10 + 256 + 600 + 4095)
+
+
+def test_prepare_does_not_import_tensorflow():
+    """Export runs prepare() and must not pay TensorFlow's start-up."""
+    code = ("import sys; import drip_tiny.codegen.ops.softmax; "
+            "assert not {'tensorflow', 'tf_keras', 'keras'} & set(sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
 
 
 def test_compiles_for_cortex_m4(tmp_path):
