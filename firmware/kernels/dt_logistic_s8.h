@@ -22,13 +22,15 @@ extern "C" {
  * @param[in]  input               size int8 values, any layout (element-wise op).
  * @param[in]  size                number of elements, >= 0.
  * @param[in]  input_zero_point    zero point of the input, -128 .. 127.
- * @param[in]  input_range_radius  inputs with |input - zero point| >= radius saturate to
- *                                 -128 / 127 without computing; >= 0 (0 when the input scale
- *                                 is 8 or more: then every input saturates, and the zero
- *                                 point itself gives -128, as in TFLM).
+ * @param[in]  input_range_radius  input - zero point <= -radius gives -128 and >= radius
+ *                                 gives 127 without computing (sigmoid is within half a step
+ *                                 of 0 or 1 there); >= 0. It is 0 for input scales of 8 and
+ *                                 more: every input saturates, the zero point itself to
+ *                                 -128, as in TFLM.
  * @param[in]  input_multiplier    Q31 multiplier of input_scale * 2^27, in [2^30, 2^31).
- * @param[in]  input_left_shift    its shift, 0 .. 31 for any input that can reach the
- *                                 fixed-point path (larger only with radius 0).
+ * @param[in]  input_left_shift    its left shift, >= 1; at most 30 whenever the radius is
+ *                                 above 0 (larger shifts come with radius 0 and are never
+ *                                 applied).
  * @param[out] output              size int8 values. May be the same buffer as input;
  *                                 otherwise the buffers must not overlap.
  */

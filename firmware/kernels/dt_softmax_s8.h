@@ -30,7 +30,7 @@ extern "C" {
  *                               this kernel then writes -128 for the row, the correctly
  *                               rounded result (every probability is below half an LSB).
  * @param[in]  input_multiplier  Q31 multiplier of beta * input_scale * 2^26, in [2^30, 2^31).
- * @param[in]  input_left_shift  its left shift, 0 .. 31.
+ * @param[in]  input_left_shift  its left shift, 1 .. 31.
  * @param[in]  diff_min          most negative difference (input - row max) whose exponential
  *                               is computed; smaller differences give -128. <= 0.
  * @param[out] output            rows x depth int8 values, same layout. May be the same
