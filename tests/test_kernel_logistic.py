@@ -6,6 +6,7 @@ converter. The kernel runs as a shared library via ctypes with the parameters
 drip_tiny.codegen.ops.logistic.prepare() derives.
 """
 
+import ctypes
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ import pytest
 from drip_tiny.codegen.ops import logistic
 from drip_tiny.errors import DripTinyError, QuantizationError
 from drip_tiny.tflite_file import read_model
-from kernel_harness import (all_int8_values, build_shared, compile_for_cortex_m4,
+from kernel_harness import (INT8_P, all_int8_values, build_shared, compile_for_cortex_m4,
                             converted_model, int8_pointer, run_sanitized, single_op_model,
                             tflm_run)
 
@@ -30,6 +31,9 @@ EDGE_SCALES = [2.0**-27, 1e-7, 1e-3, 1 / 256, 0.02, 0.05, 0.1, 0.5, 1.0, 4.0, 7.
 @pytest.fixture(scope="module")
 def kernel(tmp_path_factory):
     lib = build_shared("dt_logistic_s8.c", tmp_path_factory.mktemp("logistic"))
+    lib.dt_logistic_s8.argtypes = [INT8_P, ctypes.c_int32, ctypes.c_int32, ctypes.c_int32,
+                                  ctypes.c_int32, ctypes.c_int32, INT8_P]
+    lib.dt_logistic_s8.restype = None
 
     def run(x: np.ndarray, params: dict, out: np.ndarray | None = None) -> np.ndarray:
         x = np.ascontiguousarray(x, dtype=np.int8)

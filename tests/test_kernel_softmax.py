@@ -6,6 +6,7 @@ and on models from the real converter. The kernel runs as a shared library via c
 the parameters drip_tiny.codegen.ops.softmax.prepare() derives.
 """
 
+import ctypes
 import signal
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from drip_tiny.codegen.ops import softmax
 from drip_tiny.codegen.ops._tflm_scaling import quantize_multiplier
 from drip_tiny.errors import DripTinyError, QuantizationError
 from drip_tiny.tflite_file import read_model
-from kernel_harness import (all_int8_values, build_shared, compile_for_cortex_m4,
+from kernel_harness import (INT8_P, all_int8_values, build_shared, compile_for_cortex_m4,
                             converted_model, int8_pointer, run_sanitized, single_op_model,
                             tflm_run)
 
@@ -29,6 +30,9 @@ BETAS = [1.0, 0.3, 2.0, 10.0]
 @pytest.fixture(scope="module")
 def kernel(tmp_path_factory):
     lib = build_shared("dt_softmax_s8.c", tmp_path_factory.mktemp("softmax"))
+    lib.dt_softmax_s8.argtypes = [INT8_P, ctypes.c_int32, ctypes.c_int32, ctypes.c_int32, ctypes.c_int32,
+                                 ctypes.c_int32, INT8_P]
+    lib.dt_softmax_s8.restype = None
 
     def run(x: np.ndarray, params: dict, out: np.ndarray | None = None) -> np.ndarray:
         x = np.ascontiguousarray(x, dtype=np.int8)
