@@ -31,8 +31,7 @@ EDGE_SCALES = [2.0**-27, 1e-7, 1e-3, 1 / 256, 0.02, 0.05, 0.1, 0.5, 1.0, 4.0, 7.
 @pytest.fixture(scope="module")
 def kernel(tmp_path_factory):
     lib = build_shared("dt_logistic_s8.c", tmp_path_factory.mktemp("logistic"))
-    lib.dt_logistic_s8.argtypes = [INT8_P, ctypes.c_int32, ctypes.c_int32, ctypes.c_int32,
-                                  ctypes.c_int32, ctypes.c_int32, INT8_P]
+    lib.dt_logistic_s8.argtypes = [INT8_P, *[ctypes.c_int32] * 5, INT8_P]
     lib.dt_logistic_s8.restype = None
 
     def run(x: np.ndarray, params: dict, out: np.ndarray | None = None) -> np.ndarray:

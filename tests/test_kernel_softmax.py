@@ -30,8 +30,7 @@ BETAS = [1.0, 0.3, 2.0, 10.0]
 @pytest.fixture(scope="module")
 def kernel(tmp_path_factory):
     lib = build_shared("dt_softmax_s8.c", tmp_path_factory.mktemp("softmax"))
-    lib.dt_softmax_s8.argtypes = [INT8_P, ctypes.c_int32, ctypes.c_int32, ctypes.c_int32, ctypes.c_int32,
-                                 ctypes.c_int32, INT8_P]
+    lib.dt_softmax_s8.argtypes = [INT8_P, *[ctypes.c_int32] * 5, INT8_P]
     lib.dt_softmax_s8.restype = None
 
     def run(x: np.ndarray, params: dict, out: np.ndarray | None = None) -> np.ndarray:

@@ -54,7 +54,7 @@ def prepare(input_scale: float, input_zero_point: int, output_scale: float,
             f"LOGISTIC: input scale {input_scale!r} must be a finite number of at least 2^-27 "
             "(TFLM's fixed-point logistic cannot represent smaller steps); re-convert the "
             "model with a representative dataset")
-    if output_zero_point != OUTPUT_ZERO_POINT or np.float32(output_scale) != np.float32(OUTPUT_SCALE):
+    if output_zero_point != OUTPUT_ZERO_POINT or not _is_one_256th(output_scale):
         raise QuantizationError(
             f"LOGISTIC: int8 output must have scale 1/256 and zero point -128 (TFLM's kernel "
             f"always computes in steps of 1/256), got scale {output_scale!r} and zero point "
@@ -76,3 +76,11 @@ def macs(shape: tuple[int, ...]) -> int:
     """Rough cost in 32x32->64 fixed-point multiplies: about 19 per element (rescale, exp,
     reciprocal)."""
     return 19 * int(np.prod(shape, dtype=np.int64))
+
+
+def _is_one_256th(scale: float) -> bool:
+    """TFLM compares the float32 scale with 1.f / 256 exactly."""
+    try:
+        return bool(np.float32(scale) == np.float32(OUTPUT_SCALE))
+    except (TypeError, ValueError):
+        return False

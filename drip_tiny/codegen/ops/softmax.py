@@ -48,7 +48,7 @@ def prepare(input_scale: float, input_zero_point: int, output_scale: float,
         raise QuantizationError(f"SOFTMAX: input scale {input_scale!r} must be a positive "
                                 "finite number; re-convert the model with a representative "
                                 "dataset")
-    if np.float32(output_scale) != np.float32(OUTPUT_SCALE) or output_zero_point != OUTPUT_ZERO_POINT:
+    if not _is_one_256th(output_scale) or output_zero_point != OUTPUT_ZERO_POINT:
         raise QuantizationError(
             f"SOFTMAX: int8 output must have scale 1/256 and zero point -128 (TFLM refuses "
             f"anything else), got scale {output_scale!r} and zero point {output_zero_point}; "
@@ -103,3 +103,11 @@ def _check_int8_zero_point(what: str, zero_point: int) -> None:
     if int(zero_point) != zero_point or not -128 <= zero_point <= 127:
         raise QuantizationError(f"SOFTMAX: {what} zero point {zero_point!r} is not an int8 "
                                 "value; only int8 models are supported")
+
+
+def _is_one_256th(scale: float) -> bool:
+    """TFLM compares the float32 scale with 1.f / 256 exactly."""
+    try:
+        return bool(np.float32(scale) == np.float32(OUTPUT_SCALE))
+    except (TypeError, ValueError):
+        return False
