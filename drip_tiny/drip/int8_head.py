@@ -17,8 +17,9 @@ The recipe (docs/int8-gradcam.md states it for the C port):
   number of inputs averaged, L = the least common multiple of all counts); scale /= L.
 - MAX_POOL_2D / REDUCE_MAX: the gradient goes to the first maximum in row-major window order.
 - RESHAPE / EXPAND_DIMS / SQUEEZE / QUANTIZE: the gradient is reshaped; real values pass through.
-- After every operator, |g| is brought below 2**30 by a rounding right shift (half away from
-  zero) that adds to the exponent, so int64 never overflows.
+- After every operator but the one reading the target, |g| is brought below 2**30 by a
+  rounding right shift (half away from zero) that adds to the exponent, so int64 never
+  overflows. The last step's result only enters Grad-CAM through its per-channel sum.
 
 ReLU masks and max-pool routes come from the int8 tensors TFLM computes, so the gradient is
 the exact derivative of the float head evaluated on the int8 activations the device sees.
@@ -100,6 +101,13 @@ class Int8Head:
         return tuple(sorted({i for s in self.steps for i in s.needs}))
 
     @property
+    def first_op(self) -> HeadStep | None:
+        """The first operator after the target that is not a reshape. Its backward result is
+        not normalized: Grad-CAM only needs its per-channel sum (alpha), which the C kernel
+        computes without ever storing a target-sized gradient."""
+        return next((s for s in self.steps if s.op.name not in RESHAPE_OPS), None)
+
+    @property
     def op_names(self) -> list[str]:
         return [s.op.name for s in self.steps]
 
@@ -143,8 +151,9 @@ class Int8Head:
             elif name in ("MAX_POOL_2D", "REDUCE_MAX"):
                 g = _max_backward(step, g, values[step.data_in.index])
             one_hot = False
-            g, shift = normalize(g, G_BITS)
-            exponent += shift
+            if step is not self.first_op:
+                g, shift = normalize(g, G_BITS)
+                exponent += shift
         return Gradient(g=g.reshape(self.target.shape), scale=scale, exponent=exponent)
 
 
@@ -197,8 +206,10 @@ def _step(info: ModelInfo, op: OperatorInfo, current: int) -> HeadStep:
         return HeadStep(op=op, data_in=data_in, data_out=out, activation=activation, needs=needs)
     counts = _pool_counts(op, data_in, out)
     lcm = math.lcm(*np.unique(counts).tolist())
-    if lcm > MAX_POOL_LCM:
-        raise _refuse(op, out, f"its window counts have least common multiple {lcm}")
+    if lcm > MAX_POOL_LCM or lcm * int(np.prod(out.shape[1:3])) > (1 << 32):
+        # Keeps the unnormalized per-channel sums of a pool next to the target below 2**62.
+        raise _refuse(op, out, f"its window counts have least common multiple {lcm} over "
+                               f"{int(np.prod(out.shape[1:3]))} outputs")
     return HeadStep(op=op, data_in=data_in, data_out=out, activation=activation, lcm=lcm,
                     needs=needs)
 
