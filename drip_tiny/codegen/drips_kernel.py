@@ -1,0 +1,200 @@
+"""Generate the on-device DRIP kernel: drips_kernel.{c,h} and drip_thresholds.h.
+
+The C follows the int8 reference (drip_tiny.drip.int8_head / int8_gradcam) step for step:
+the head gradient and the map are the same integers; only the final score is computed in
+single precision (the Cortex-M4F has no double FPU), so it agrees with the float64 reference
+to about 1e-6 relative. Never imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .. import __version__
+from ..drip.int8_gradcam import Int8GradCam
+from ..drip.int8_head import RESHAPE_OPS, HeadStep, _pool_geometry
+from ..drip.thresholds import Thresholds
+from ..errors import ModelError
+from ..resources import shipped_dir
+from ..tflite_file import TensorInfo
+
+KERNEL_FILES = ("drips_kernel.h", "drips_kernel.c")
+THRESHOLDS_FILE = "drip_thresholds.h"
+
+
+@dataclass(frozen=True)
+class DripsKernel:
+    files: dict[str, str]  # file name -> C source
+    head_tensors: tuple[TensorInfo, ...]  # what head[i] must point to, in order
+    target: TensorInfo
+    logits: TensorInfo
+    work_bytes: int
+
+
+def _c_float(x: float) -> str:
+    v = float(np.float32(x))
+    return f"{v.hex()}f" if np.isfinite(v) else "0.0f"
+
+
+def _environment():
+    import jinja2
+
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(shipped_dir("templates"))),
+                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                              trim_blocks=True, lstrip_blocks=True)
+
+
+def _size(t: TensorInfo) -> int:
+    return int(np.prod(t.shape))
+
+
+def _blocks(cam: Int8GradCam):
+    """Backward blocks for the template, the head tensors they read, arrays and buffer sizes."""
+    head = cam.head
+    channels = cam.target.shape[-1]
+    first = head.first_op
+    head_tensors: list[TensorInfo] = []
+    arrays = []
+    blocks = []
+    max_g = int(head.logits.shape[-1])
+    max_wide = 1
+
+    def head_index(t: TensorInfo) -> int:
+        if t not in head_tensors:
+            head_tensors.append(t)
+        return head_tensors.index(t)
+
+    one_hot = True
+    for step in reversed(head.steps):
+        name = step.op.name
+        if name in RESHAPE_OPS:
+            continue
+        is_first = step is first
+        if step.activation != "NONE":
+            out = step.data_out
+            six = None
+            if step.activation == "RELU6":
+                six_q = out.zero_point + int(np.floor(np.float32(6.0) / np.float32(out.scale) + 0.5))
+                six = six_q if six_q <= 127 else None
+            blocks.append({"kind": "mask", "comment": f"{step.activation} of {name} '{out.name}'",
+                           "tensor": head_index(out), "n": _size(out),
+                           "low": max(-128, out.zero_point), "six": six})
+        if is_first and name != "FULLY_CONNECTED":
+            if step.data_in.shape[-1] != channels or step.data_out.shape[-1] != channels:
+                raise ModelError(f"{name} next to the target changes the channel count; the "
+                                 "DRIP kernel needs channels last and unchanged")
+            outputs = _size(step.data_out) // channels
+            factor = step.lcm if name in ("MEAN", "AVERAGE_POOL_2D") else 1
+            blocks.append({"kind": "alpha_sum", "comment": f"{name} (next to the target)",
+                           "outputs": outputs, "factor": factor})
+            continue
+        if name == "FULLY_CONNECTED":
+            w_name = f"drip_fc{len(arrays)}_weights"
+            o, k = step.weights.shape
+            arrays.append({"name": w_name, "ctype": "int8_t",
+                           "data": [int(v) for v in step.weights.reshape(-1)]})
+            if one_hot:
+                blocks.append({"kind": "fc_onehot", "comment": f"FULLY_CONNECTED {o}x{k}, the logits",
+                               "weights": w_name, "k": k, "first": is_first})
+            else:
+                m_name = f"drip_fc{len(arrays)}_multipliers"
+                arrays.append({"name": m_name, "ctype": "int32_t",
+                               "data": [int(v) for v in step.weight_multipliers]})
+                blocks.append({"kind": "fc", "comment": f"FULLY_CONNECTED {o}x{k}",
+                               "weights": w_name, "multipliers": m_name, "o": o, "k": k,
+                               "first": is_first})
+                max_wide = max(max_wide, o + (0 if is_first else k))
+            if not is_first:
+                max_g = max(max_g, k)
+        elif name == "MEAN":
+            blocks.append({"kind": "mean", "comment": "MEAN (global average pool)",
+                           "count": _size(step.data_in) // step.data_in.shape[-1],
+                           "channels": step.data_in.shape[-1]})
+            max_g = max(max_g, _size(step.data_in))
+        elif name in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
+            strides, filters, pads = _pool_geometry(step.op, step.data_in, step.data_out)
+            block = {"kind": "avg_pool" if name == "AVERAGE_POOL_2D" else "max_pool",
+                     "comment": name, "in_h": step.data_in.shape[1], "in_w": step.data_in.shape[2],
+                     "out_h": step.data_out.shape[1], "out_w": step.data_out.shape[2],
+                     "channels": step.data_in.shape[3], "fh": filters[0], "fw": filters[1],
+                     "sh": strides[0], "sw": strides[1], "pad_t": pads[0], "pad_l": pads[1],
+                     "lcm": step.lcm}
+            if name == "MAX_POOL_2D":
+                block["tensor"] = head_index(step.data_in)
+            blocks.append(block)
+            max_g = max(max_g, _size(step.data_in))
+            max_wide = max(max_wide, _size(step.data_in))
+        elif name == "REDUCE_MAX":
+            blocks.append({"kind": "reduce_max", "comment": "REDUCE_MAX (global max pool)",
+                           "tensor": head_index(step.data_in), "channels": step.data_in.shape[-1],
+                           "positions": _size(step.data_in) // step.data_in.shape[-1]})
+            max_g = max(max_g, _size(step.data_in))
+        else:  # RELU / RELU6 ops: their mask block is all they do
+            pass
+        one_hot = False
+    return blocks, head_tensors, arrays, max_g, max_wide
+
+
+def class_constants(cam: Int8GradCam) -> list[float]:
+    """Per class: scale * s_A / n, the raw variant's constant (the scale is data-independent)."""
+    zeros = {i: np.zeros(cam.info.tensors[i].shape, dtype=np.int8) for i in cam.head.needed_tensors}
+    return [cam.raw_constant(cam.head.gradient(c, zeros)) for c in range(cam.num_classes)]
+
+
+def thresholds_sha256(thresholds: Thresholds) -> str:
+    return hashlib.sha256(json.dumps(thresholds.to_json(), sort_keys=True).encode()).hexdigest()
+
+
+def generate_drips_kernel(model_bytes: bytes, thresholds: Thresholds, target=None, logits=None,
+                          model_name: str = "model.tflite") -> DripsKernel:
+    cam = Int8GradCam(model_bytes, target=target, logits=logits)
+    if len(thresholds.classes) != cam.num_classes:
+        raise ModelError(f"the thresholds cover {len(thresholds.classes)} classes but the model "
+                         f"has {cam.num_classes}; fit thresholds for this model")
+    blocks, head_tensors, arrays, max_g, max_wide = _blocks(cam)
+    variant = thresholds.variant
+    positions = int(np.prod(cam.map_shape))
+    if variant == "raw":
+        arrays.append({"name": "drip_raw_constant", "ctype": "float",
+                       "data": [_c_float(v) for v in class_constants(cam)]})
+    if variant == "minmax":
+        arrays.append({"name": "drip_resize_weights", "ctype": "float",
+                       "data": [_c_float(v) for v in cam.resize_weights.reshape(-1)]})
+    uses_wide = any(b["kind"] in ("fc", "avg_pool", "max_pool") for b in blocks)
+    work = 8 * ((max_wide if uses_wide else 0) + cam.target.shape[-1] + (positions if variant == "minmax" else 0)) \
+        + 4 * 2 * max_g
+    sha = hashlib.sha256(model_bytes).hexdigest()
+    context = {
+        "version": __version__, "model_name": model_name, "model_sha256": sha,
+        "variant": variant, "num_classes": cam.num_classes, "positions": positions,
+        "channels": cam.target.shape[-1], "target_shape": "x".join(map(str, cam.target.shape[1:])),
+        "target_scale": cam.target.scale, "target_zero_point": cam.target.zero_point,
+        "head_tensors": head_tensors, "head_ops": cam.head.op_names, "blocks": blocks,
+        "arrays": arrays, "max_g": max_g, "max_wide": max_wide, "work_bytes": work,
+        "uses_wide": any(b["kind"] in ("fc", "avg_pool", "max_pool") for b in blocks),
+        "dpw": f"{thresholds.dpw:g}", "path": thresholds.path, "group_by": thresholds.group_by,
+        "thresholds_sha256": thresholds_sha256(thresholds),
+        "classes": [{"lower": _c_float(c.lower) if c.lower is not None else "0.0f",
+                     "upper": _c_float(c.upper) if c.upper is not None else "0.0f",
+                     "has_window": int(c.lower is not None)} for c in thresholds.classes],
+    }
+    env = _environment()
+    files = {name: env.get_template(name + ".j2").render(**context)
+             for name in (*KERNEL_FILES, THRESHOLDS_FILE)}
+    return DripsKernel(files=files, head_tensors=tuple(head_tensors), target=cam.target,
+                       logits=cam.head.logits, work_bytes=work)
+
+
+def write_drips_kernel(kernel: DripsKernel, out_dir: Path) -> list[Path]:
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in kernel.files.items():
+        (out_dir / name).write_text(text)
+        written.append(out_dir / name)
+    return written
