@@ -198,3 +198,26 @@ def write_drips_kernel(kernel: DripsKernel, out_dir: Path) -> list[Path]:
         (out_dir / name).write_text(text)
         written.append(out_dir / name)
     return written
+
+
+def generate_for_run(run: Path) -> DripsKernel:
+    """The DRIP kernel for a run directory: its model.tflite and thresholds.json."""
+    from .. import rundir
+    from ..fit_run import THRESHOLDS
+    from ..tflite_file import read_model
+
+    run = rundir.check_run(run)
+    thresholds = Thresholds.load(run / THRESHOLDS)
+    data = (run / rundir.MODEL_TFLITE).read_bytes()
+    if thresholds.model_sha256 and thresholds.model_sha256 != hashlib.sha256(data).hexdigest():
+        raise ModelError(f"{run / THRESHOLDS} was fitted for another model; re-run "
+                         f"`drip-tiny fit {run}`")
+    if thresholds.path != "int8":
+        raise ModelError(f"{run / THRESHOLDS} was fitted on the float path, but the device "
+                         f"scores with int8 Grad-CAM; re-run `drip-tiny fit {run}` (int8 is "
+                         "the default)")
+    meta = rundir.load_json(run, rundir.METADATA)["int8"]
+    outputs = read_model(data).outputs
+    return generate_drips_kernel(data, thresholds, target=outputs[meta["target_output"]].index,
+                                 logits=outputs[meta["logits_output"]].index,
+                                 model_name=f"{run.name}/{rundir.MODEL_TFLITE}")
