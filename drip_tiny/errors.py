@@ -26,3 +26,8 @@ class QuantizationError(DripTinyError):
 
 class RunDirError(DripTinyError):
     """A run directory is missing, incomplete or would be overwritten."""
+
+
+class CodegenError(DripTinyError):
+    """A model cannot be turned into C (unsupported op, option or tensor type), or the
+    generated C does not compile."""

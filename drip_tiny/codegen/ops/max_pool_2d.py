@@ -1,0 +1,10 @@
+"""MAX_POOL_2D int8 (TFLM's PoolingPrepare: input and output quantization must be equal)."""
+
+from ._pool_common import lower_pool
+from .base import Lowered, OpContext
+
+OPS = ("MAX_POOL_2D",)
+
+
+def lower(ctx: OpContext) -> Lowered:
+    return lower_pool(ctx, "max")
