@@ -52,8 +52,9 @@ def test_memory_report_of_the_builtin_image_model(digits_ptq_run):
     tflm = TflmModel(data).arena_usage()
     report = memory_report(data, code_size=arm_toolchain() is not None)
     # Our whole RAM need is the arena; TFLM needs its activation plan plus bookkeeping.
-    assert report.arena_bytes <= tflm.head < tflm.total
-    assert report.arena_bytes >= report.lower_bound_bytes
+    # Convolutions writing over their dying input take us below TFLM's activation plan,
+    # which can never go below the tensor-level bound.
+    assert report.arena_bytes < report.tensor_bound_bytes <= tflm.head < tflm.total
     assert report.weight_bytes > 0
     assert report.macs == sum(layer.macs for layer in report.layers) > 0
     assert [layer.op for layer in report.layers] == list(TflmModel(data).info.op_names)

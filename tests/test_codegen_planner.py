@@ -59,3 +59,50 @@ def test_bad_input_is_refused():
     with pytest.raises(ValueError, match="bad buffer"):
         plan([Buffer("a", 1, 3, 2)])
     assert plan([]).arena_bytes == 0
+
+
+def test_a_group_keeps_its_relative_offsets_and_may_overlap_inside():
+    # y is written over x, 8 bytes below it (as a convolution over its dying input).
+    x, y, z = Buffer("x", 32, 0, 1), Buffer("y", 64, 1, 2), Buffer("z", 16, 0, 2)
+    result = plan([x, y, z], alignment=4, groups=[{"y": 0, "x": 8}])
+    assert result.offsets["x"] - result.offsets["y"] == 8
+    assert result.arena_bytes == 64 + 16  # not 32 + 64 + 16
+    with pytest.raises(AssertionError, match="overlap"):
+        check([x, y, z], result)  # without the group the overlap is an error
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_random_groups_never_overlap_outside_the_group(seed):
+    rng = np.random.default_rng(seed)
+    buffers = _random_buffers(rng, int(rng.integers(2, 30)))
+    keys = [b.key for b in buffers]
+    rng.shuffle(keys)
+    groups, i = [], 0
+    while i + 1 < len(keys) and rng.random() < 0.7:
+        groups.append({keys[i]: 0, keys[i + 1]: 4 * int(rng.integers(0, 20))})
+        i += 2
+    result = plan(buffers, alignment=4, groups=groups)  # plan() runs check() itself
+    in_group = {k: n for n, g in enumerate(groups) for k in g}
+    for a in buffers:
+        for b in buffers:
+            if a.key < b.key and in_group.get(a.key, -1) != in_group.get(b.key, -2) \
+                    and a.size and b.size and a.overlaps_in_time(b):
+                oa, ob = result.offsets[a.key], result.offsets[b.key]
+                assert oa + a.size <= ob or ob + b.size <= oa
+
+
+def test_overlap_gap_of_a_convolution_and_of_elementwise_reads():
+    from drip_tiny.codegen.overlap import min_gap, min_reads
+
+    # Element-wise reads: the output can sit exactly on the input.
+    assert min_gap(np.arange(10), 10) == 0
+    # A 3x3 SAME convolution 4x4x1 -> 4x4x2: output element j is written after reading
+    # input rows above; the gap keeps every later window intact.
+    p = {"batches": 1, "input_h": 4, "input_w": 4, "input_c": 1, "filter_h": 3, "filter_w": 3,
+         "output_h": 4, "output_w": 4, "output_c": 2, "stride_h": 1, "stride_w": 1,
+         "dilation_h": 1, "dilation_w": 1, "pad_h": 1, "pad_w": 1}
+    reads = min_reads("dt_conv2d_s8", p)
+    gap = min_gap(reads, 16)
+    for j in range(reads.size - 1):
+        assert j - gap < reads[j + 1:].min()
+    assert 0 < gap < 32

@@ -135,8 +135,13 @@ def test_float_edges_quantize_and_dequantize_like_tflm(codegen_cache):
 
 
 def test_in_place_and_alias_reuse_memory(keras_models, codegen_cache):
-    """RESHAPE-like ops and dying ADD inputs share buffers, so the arena is never larger
-    than TFLM's activation plan for the same model."""
+    """RESHAPE-like ops and dying ADD inputs share buffers, and outputs overlap the inputs
+    they consume, so the arena is never larger than TFLM's activation plan for the same
+    model, and usually smaller than any plan at tensor granularity (the models above were
+    checked bit for bit with these plans)."""
+    below = 0
     for (kind, seed), (data, shape) in sorted(keras_models.items()):
         host = HostModel(data, cache_dir=codegen_cache)
         assert host.arena_bytes <= TflmModel(data).arena_usage().head, (kind, seed)
+        below += host.arena_bytes < host.program.tensor_bound
+    assert below >= len(keras_models) // 2

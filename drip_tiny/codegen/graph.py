@@ -18,7 +18,7 @@ import numpy as np
 from ..errors import CodegenError, QuantizationError
 from ..tflite_file import ModelInfo, TensorInfo, read_model
 from . import ops as op_registry
-from . import planner
+from . import overlap, planner
 from .ops.base import C_TYPES, Lowered, OpContext, size_of
 
 ALIGNMENT = 4  # enough for int32 and float on Cortex-M; the arena is int32-aligned
@@ -44,7 +44,7 @@ class Program:
     lifetimes: dict[int, tuple[int, int]] = field(default_factory=dict)  # root -> (first, last)
     root: dict[int, int] = field(default_factory=dict)  # tensor -> buffer owner
     keep: tuple[int, ...] = ()
-    lower_bound: int = 0
+    tensor_bound: int = 0  # most bytes alive at once without output-over-input overlap
 
     @property
     def kernels(self) -> list[str]:
@@ -194,12 +194,86 @@ def _plan(info: ModelInfo, steps: list[Step], keep: tuple[int, ...]) -> Program:
         size = max(nbytes(info.tensors[t]) for t in ts)
         lifetimes[r] = (first, last)
         buffers.append(planner.Buffer(key=r, size=size, first=first, last=last))
-    result = planner.plan(buffers, alignment=ALIGNMENT)
+    result = _plan_with_overlaps(
+        buffers, _overlap_candidates(info, steps, root, constants, pinned_end, lifetimes,
+                                     buffers))
     offsets = {t: result.offsets[r] for r, ts in members.items() for t in ts}
     return Program(info=info, sha256="", steps=steps, arena_bytes=result.arena_bytes,
                    offsets=offsets, constants=constants, lifetimes=lifetimes,
                    root={t: r for r, ts in members.items() for t in ts}, keep=keep,
-                   lower_bound=planner.lower_bound(buffers))
+                   tensor_bound=planner.lower_bound(buffers))
+
+
+def _overlap_candidates(info, steps, root, constants, pinned_end, lifetimes,
+                        buffers) -> list[tuple[int, int, int]]:
+    """(input owner, output owner, gap): an operator whose output may start `gap` bytes
+    below the input that dies there (overlap.py), most bytes saved first."""
+    sizes = {b.key: b.size for b in buffers}
+    found = []
+    for s in steps:
+        low = s.lowered
+        data = [s.inputs[k] for k in _data_inputs(s)]
+        if low.function is None or len(data) != 1 or len(s.outputs) != 1:
+            continue
+        x, y = data[0], s.outputs[0]
+        if x in constants or info.tensors[x].dtype != "INT8" or info.tensors[y].dtype != "INT8":
+            continue
+        rx, ry = root(x), root(y)
+        if rx == ry or ry != y or lifetimes[rx][1] != s.index:
+            continue
+        if any(root(t) == rx for t in pinned_end):
+            continue
+        reads = overlap.min_reads(low.function, low.params)
+        if reads is None or reads.size != nbytes(info.tensors[y]):
+            continue
+        gap = overlap.min_gap(reads, sizes[rx])
+        gap = (gap + ALIGNMENT - 1) // ALIGNMENT * ALIGNMENT
+        saved = sizes[rx] + sizes[ry] - max(gap + sizes[rx], sizes[ry])
+        if saved > 0:
+            found.append((saved, rx, ry, gap))
+    return [(rx, ry, gap) for _, rx, ry, gap in sorted(found, key=lambda f: -f[0])]
+
+
+def _plan_with_overlaps(buffers, candidates) -> planner.Plan:
+    """The smallest of a few plans: no overlaps, all of them, overlaps added one by one
+    while the arena does not grow, and all of them removed one by one likewise. A chain of
+    overlaps fixes its buffers relative to each other, which can cost more than it saves,
+    and a single overlap may only pay off together with others."""
+    def run(relations):
+        return planner.plan(buffers, alignment=ALIGNMENT, groups=_chains(relations))
+
+    best = run([])
+    if not candidates:
+        return best
+    everything = run(candidates)
+    grown, grown_plan = [], best
+    for relation in candidates:
+        trial = run([*grown, relation])
+        if trial.arena_bytes <= grown_plan.arena_bytes:
+            grown, grown_plan = [*grown, relation], trial
+    pruned, pruned_plan = list(candidates), everything
+    for relation in reversed(candidates):
+        rest = [r for r in pruned if r != relation]
+        trial = run(rest)
+        if trial.arena_bytes <= pruned_plan.arena_bytes:
+            pruned, pruned_plan = rest, trial
+    return min((best, everything, grown_plan, pruned_plan), key=lambda p: p.arena_bytes)
+
+
+def _chains(relations: list[tuple[int, int, int]]) -> list[dict]:
+    """Groups of owners at fixed relative offsets: output = input - gap along each chain."""
+    nxt = {rx: (ry, gap) for rx, ry, gap in relations}
+    heads = set(nxt) - {ry for _, ry, _ in relations}
+    groups = []
+    for head in heads:
+        group, at, node = {head: 0}, 0, head
+        while node in nxt:
+            node, gap = nxt[node]
+            at -= gap
+            group[node] = at
+        low = min(group.values())
+        groups.append({k: v - low for k, v in group.items()})
+    return groups
 
 
 def _data_inputs(step: Step) -> list[int]:

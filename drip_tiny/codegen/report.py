@@ -35,7 +35,9 @@ class MemoryReport:
     weight_bytes: int  # constant arrays in flash: weights, biases, multipliers, shifts
     code_bytes: int | None  # text+data of the model code and its kernels for Cortex-M4F
     params_bytes: int | None  # the per-operator parameter structs (flash), from the object
-    lower_bound_bytes: int  # the most bytes alive at once: no plan can be smaller
+    # The most bytes alive at once at tensor granularity: the floor for any planner that
+    # never lets an operator's output overlap its input (TFLM's); ours can go below it.
+    tensor_bound_bytes: int
     layers: tuple[LayerReport, ...]
     optimization: str = "-O2"
 
@@ -104,7 +106,7 @@ def memory_report(tflite, *, keep=(), code_size: bool = True,
         for s in program.steps)
     return MemoryReport(arena_bytes=program.arena_bytes, weight_bytes=emit.weight_bytes(program),
                         code_bytes=code, params_bytes=params,
-                        lower_bound_bytes=program.lower_bound, layers=layers,
+                        tensor_bound_bytes=program.tensor_bound, layers=layers,
                         optimization=optimization)
 
 
