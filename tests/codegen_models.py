@@ -120,6 +120,8 @@ def reductions(rng, keras):
     keep = bool(rng.random() < 0.5)
     x = keras.layers.Lambda(lambda t: tf.reduce_mean(t, axis=axes, keepdims=keep))(x)
     x = keras.layers.Flatten()(x)
+    if rng.random() < 0.5:
+        x = keras.layers.ReLU(max_value=6.0 if rng.random() < 0.5 else None)(x)  # unfused
     outputs = keras.layers.Dense(int(rng.integers(2, 6)))(x)
     return keras.Model(inputs, outputs), (h, w, c)
 
@@ -312,3 +314,15 @@ def pad_mean_requantize(rng) -> tuple[bytes, tuple[int, ...]]:
            ("MEAN", [2, 3], [4], mean_opts),
            ("QUANTIZE", [4], [5], None)]
     return flatbuffer(tensors, ops, [0], [5]), tuple(shape)
+
+
+def standalone_activation(rng) -> tuple[bytes, tuple[int, ...]]:
+    """RELU (requantizing) or RELU6 (TFLM clamps and ignores the output quantization) as
+    separate operators."""
+    shape = [1] + [int(v) for v in rng.integers(1, 6, size=3)]
+    name = "RELU" if rng.random() < 0.5 else "RELU6"
+    q_in = _q(rng)
+    q_out = _q(rng) if name == "RELU" or rng.random() < 0.5 else q_in
+    tensors = [{"shape": shape, "dtype": "INT8", **q_in},
+               {"shape": shape, "dtype": "INT8", **q_out}]
+    return flatbuffer(tensors, [(name, [0], [1], None)], [0], [1]), tuple(shape)

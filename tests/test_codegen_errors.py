@@ -23,6 +23,19 @@ def test_an_unsupported_op_names_the_op_and_the_tensor():
         build(_unary("TANH"))
 
 
+def test_space_to_batch_says_why():
+    tensors = [{"name": "x", "shape": [1, 4, 4, 1], "dtype": "INT8", **Q},
+               {"name": "block", "shape": [2], "dtype": "INT32",
+                "data": np.asarray([2, 2], np.int32)},
+               {"name": "pads", "shape": [2, 2], "dtype": "INT32",
+                "data": np.zeros((2, 2), np.int32)},
+               {"name": "y", "shape": [4, 2, 2, 1], "dtype": "INT8", **Q}]
+    data = cm.flatbuffer(tensors, [("SPACE_TO_BATCH_ND", [0, 1, 2], [3], None)], [0], [3])
+    with pytest.raises(CodegenError, match=r"SPACE_TO_BATCH_ND \(operator 0.*dilated "
+                                           r"convolution.*without dilation_rate"):
+        build(data)
+
+
 def test_an_unsupported_option_names_the_option():
     opts = schema.AddOptionsT()
     opts.fusedActivationFunction = schema.ActivationFunctionType.TANH

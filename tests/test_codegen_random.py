@@ -100,6 +100,13 @@ def test_pad_mean_requantize_match_tflm(seed, codegen_cache):
     assert_same_as_tflm(data, shape[1:], rng, codegen_cache)
 
 
+@pytest.mark.parametrize("seed", FLATBUFFER_SEEDS)
+def test_standalone_relu_and_relu6_match_tflm(seed, codegen_cache):
+    rng = np.random.default_rng(seed)
+    data, shape = cm.standalone_activation(rng)
+    assert_same_as_tflm(data, shape[1:], rng, codegen_cache)
+
+
 def test_float_edges_quantize_and_dequantize_like_tflm(codegen_cache):
     """A model with float32 input and output: QUANTIZE and DEQUANTIZE at the edges."""
     from tflite_micro.python.tflite_micro import runtime

@@ -12,6 +12,7 @@ NO_TF_MODULES = ["drip_tiny.cli", "drip_tiny.rundir", "drip_tiny.tflite_file",
                  "drip_tiny.codegen.ops.mean", "drip_tiny.codegen.ops.add",
                  "drip_tiny.codegen.ops.reshape", "drip_tiny.codegen.ops.pad",
                  "drip_tiny.codegen.ops.quantize", "drip_tiny.codegen.ops.dequantize",
+                 "drip_tiny.codegen.ops.relu",
                  "drip_tiny.codegen.emit", "drip_tiny.codegen.report"]
 
 
