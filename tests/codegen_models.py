@@ -326,3 +326,59 @@ def standalone_activation(rng) -> tuple[bytes, tuple[int, ...]]:
     tensors = [{"shape": shape, "dtype": "INT8", **q_in},
                {"shape": shape, "dtype": "INT8", **q_out}]
     return flatbuffer(tensors, [(name, [0], [1], None)], [0], [1]), tuple(shape)
+
+
+def fully_connected(rng) -> tuple[bytes, tuple[int, ...]]:
+    """FULLY_CONNECTED with per-tensor or per-channel weights, several batches, maybe no
+    bias, a fused activation: the per-tensor multiplier is where TFLM multiplies the two
+    scales in float32."""
+    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
+
+    batches, depth, units = (int(v) for v in (rng.integers(1, 4), rng.integers(1, 40),
+                                              rng.integers(1, 12)))
+    per_channel = rng.random() < 0.5
+    w_scale = rng.uniform(0.001, 0.05, size=units if per_channel else 1)
+    x_q, y_q = _q(rng), _q(rng)
+    opts = schema.FullyConnectedOptionsT()
+    opts.fusedActivationFunction = int(rng.choice([0, 1, 2, 3]))
+    tensors = [{"shape": [batches, depth], "dtype": "INT8", **x_q},
+               {"shape": [units, depth], "dtype": "INT8", "scale": w_scale,
+                "zero_point": np.zeros(w_scale.size, np.int64),
+                "data": rng.integers(-127, 128, size=(units, depth)).astype(np.int8)},
+               {"shape": [batches, units], "dtype": "INT8", **y_q}]
+    inputs = [0, 1]
+    if rng.random() < 0.7:
+        tensors.append({"shape": [units], "dtype": "INT32",
+                        "scale": x_q["scale"] * w_scale,
+                        "zero_point": np.zeros(w_scale.size, np.int64),
+                        "data": rng.integers(-3000, 3000, size=units).astype(np.int32)})
+        inputs.append(3)
+    return (flatbuffer(tensors, [("FULLY_CONNECTED", inputs, [2], opts)], [0], [2]),
+            (batches, depth))
+
+
+def per_tensor_conv(rng) -> tuple[bytes, tuple[int, ...]]:
+    """CONV_2D with one filter scale for all channels and two batches."""
+    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
+
+    from drip_tiny.codegen.quant import out_size
+
+    h, w, c, oc = (int(v) for v in rng.integers(2, 7, size=4))
+    kh, kw = (int(v) for v in rng.integers(1, 4, size=2))
+    opts = schema.Conv2DOptionsT()
+    opts.padding = int(rng.integers(0, 2))  # SAME or VALID
+    opts.strideH, opts.strideW = (int(v) for v in rng.integers(1, 3, size=2))
+    opts.dilationHFactor = opts.dilationWFactor = 1
+    opts.fusedActivationFunction = int(rng.choice([0, 1, 3]))
+    pad = "SAME" if opts.padding == 0 else "VALID"
+    kh, kw = min(kh, h), min(kw, w)
+    oh, ow = out_size(pad, h, kh, opts.strideH), out_size(pad, w, kw, opts.strideW)
+    x_q = _q(rng)
+    w_scale = float(rng.uniform(0.001, 0.05))
+    tensors = [{"shape": [2, h, w, c], "dtype": "INT8", **x_q},
+               {"shape": [oc, kh, kw, c], "dtype": "INT8", "scale": w_scale,
+                "data": rng.integers(-127, 128, size=(oc, kh, kw, c)).astype(np.int8)},
+               {"shape": [oc], "dtype": "INT32", "scale": x_q["scale"] * w_scale,
+                "data": rng.integers(-3000, 3000, size=oc).astype(np.int32)},
+               {"shape": [2, oh, ow, oc], "dtype": "INT8", **_q(rng)}]
+    return flatbuffer(tensors, [("CONV_2D", [0, 1, 2], [3], opts)], [0], [3]), (2, h, w, c)

@@ -101,6 +101,28 @@ def test_pad_mean_requantize_match_tflm(seed, codegen_cache):
 
 
 @pytest.mark.parametrize("seed", FLATBUFFER_SEEDS)
+def test_fully_connected_and_per_tensor_conv_match_tflm(seed, codegen_cache):
+    rng = np.random.default_rng(seed)
+    for maker in (cm.fully_connected, cm.per_tensor_conv):
+        data, shape = maker(rng)
+        host = assert_batched_same_as_tflm(data, shape, rng, codegen_cache)
+        assert host.info.op_names in (("FULLY_CONNECTED",), ("CONV_2D",))
+
+
+def assert_batched_same_as_tflm(data: bytes, shape, rng, cache) -> HostModel:
+    """For models whose batch is not 1: compare the whole output tensors."""
+    from tflite_micro.python.tflite_micro import runtime
+
+    host = HostModel(data, cache_dir=cache)
+    ref = runtime.Interpreter.from_bytes(data)
+    for x in cm.test_inputs(tuple(shape), rng):
+        ref.set_input(x, 0)
+        ref.invoke()
+        assert np.array_equal(host.run(x)[0], ref.get_output(0))
+    return host
+
+
+@pytest.mark.parametrize("seed", FLATBUFFER_SEEDS)
 def test_standalone_relu_and_relu6_match_tflm(seed, codegen_cache):
     rng = np.random.default_rng(seed)
     data, shape = cm.standalone_activation(rng)

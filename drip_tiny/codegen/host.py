@@ -126,6 +126,11 @@ class HostModel:
         return np.frombuffer(buf, dtype=dtype).reshape(tensor.shape)
 
     def invoke(self, *inputs: np.ndarray) -> list[np.ndarray]:
+        """Outputs without their batch axis, as TflmModel.invoke returns them."""
+        return [out[0] for out in self.run(*inputs)]
+
+    def run(self, *inputs: np.ndarray) -> list[np.ndarray]:
+        """Outputs with the full shapes the .tflite declares (any batch size)."""
         if len(inputs) != len(self.info.inputs):
             raise CodegenError(f"the model has {len(self.info.inputs)} inputs, "
                                f"{len(inputs)} given")
@@ -141,7 +146,7 @@ class HostModel:
             status = self._lib.dt_model_invoke()
             if status != 0:
                 raise CodegenError(f"dt_model_invoke returned {status}")
-            return [self._view(self._lib.dt_model_output(i), t)[0].copy()
+            return [self._view(self._lib.dt_model_output(i), t).copy()
                     for i, t in enumerate(self.info.outputs)]
 
     def kept(self, index: int = 0) -> np.ndarray:
