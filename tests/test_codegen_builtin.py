@@ -49,8 +49,9 @@ def test_builtin_audio_model_matches_tflm(speech_run, tmp_path):
 
 def test_memory_report_of_the_builtin_image_model(digits_ptq_run):
     data = (digits_ptq_run / "model.tflite").read_bytes()
-    tflm = TflmModel(data).arena_usage()
     report = memory_report(data, code_size=arm_toolchain() is not None)
+    tflm = TflmModel(data).arena_usage()
+    assert (report.tflm_head_bytes, report.tflm_total_bytes) == (tflm.head, tflm.total)
     # Our whole RAM need is the arena; TFLM needs its activation plan plus bookkeeping.
     # Convolutions writing over their dying input take us below TFLM's activation plan,
     # which can never go below the tensor-level bound.
@@ -60,9 +61,10 @@ def test_memory_report_of_the_builtin_image_model(digits_ptq_run):
     assert [layer.op for layer in report.layers] == list(TflmModel(data).info.op_names)
     if report.code_bytes is not None:
         assert 0 < report.code_bytes < 16 * 1024
-    print(f"\nbuilt-in digits model: our arena {report.arena_bytes} B, TFLM arena head "
-          f"{tflm.head} B, total {tflm.total} B; weights {report.weight_bytes} B, code "
-          f"{report.code_bytes} B, {report.macs} MACs")
+    text = report.format()
+    assert f"arena (RAM)      {report.arena_bytes:,} bytes" in text
+    assert f"TFLM arena       {tflm.head:,} bytes of activations" in text
+    print("\n" + text)
 
 
 def test_keep_names_an_unknown_tensor(digits_ptq_run):

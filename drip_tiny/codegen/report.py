@@ -40,10 +40,31 @@ class MemoryReport:
     tensor_bound_bytes: int
     layers: tuple[LayerReport, ...]
     optimization: str = "-O2"
+    tflm_head_bytes: int | None = None  # TFLM's activation plan for the same model
+    tflm_total_bytes: int | None = None  # plus its bookkeeping (64-bit host layout)
 
     @property
     def macs(self) -> int:
         return sum(layer.macs for layer in self.layers)
+
+    def format(self) -> str:
+        """A plain-text report: memory against TFLM's, then MACs per layer."""
+        def n(v):
+            return "n/a" if v is None else f"{v:,}"
+        lines = [f"arena (RAM)      {n(self.arena_bytes)} bytes"]
+        if self.tflm_head_bytes is not None:
+            saved = 100.0 * (1 - self.arena_bytes / self.tflm_head_bytes)
+            lines.append(f"TFLM arena       {n(self.tflm_head_bytes)} bytes of activations, "
+                         f"{n(self.tflm_total_bytes)} in total (ours is {saved:.0f}% smaller "
+                         "than its activations alone)")
+        lines += [f"weights (flash)  {n(self.weight_bytes)} bytes",
+                  f"code (flash)     {n(self.code_bytes)} bytes for Cortex-M4F "
+                  f"{self.optimization}, plus {n(self.params_bytes)} bytes of parameters",
+                  f"MACs             {n(self.macs)}", "", "layer  op                       MACs  output"]
+        for layer in self.layers:
+            lines.append(f"{layer.index:>5}  {layer.op:<17} {layer.macs:>11,}  "
+                         f"{list(layer.shape)} {layer.output}")
+        return "\n".join(lines)
 
 
 def arm_toolchain() -> tuple[str, str] | None:
@@ -85,15 +106,19 @@ def cortex_m4f_sizes(program: Program, optimization: str = "-O2") -> tuple[int, 
     return sum(sizes.values()), data
 
 
-def memory_report(tflite, *, keep=(), code_size: bool = True,
+def memory_report(tflite, *, keep=(), code_size: bool = True, tflm: bool = True,
                   optimization: str = "-O2") -> MemoryReport:
-    """The report for a .tflite path, its bytes, or a built Program. With code_size, the
-    generated code and kernels are compiled for Cortex-M4F (needs arm-none-eabi-gcc)."""
-    if isinstance(tflite, Program):
-        program = tflite
-    else:
-        data = tflite if isinstance(tflite, (bytes, bytearray)) else Path(tflite).read_bytes()
-        program = build(bytes(data), keep=keep)
+    """The report for a .tflite path or its bytes. With code_size, the generated code and
+    kernels are compiled for Cortex-M4F (needs arm-none-eabi-gcc); with tflm, TFLM's
+    interpreter (tflite_micro, no TensorFlow) loads the model to report its arena too."""
+    data = tflite if isinstance(tflite, (bytes, bytearray)) else Path(tflite).read_bytes()
+    program = build(bytes(data), keep=keep)
+    head = total = None
+    if tflm:
+        from ..reference.tflm import TflmModel
+
+        usage = TflmModel(bytes(data)).arena_usage()
+        head, total = usage.head, usage.total
     code = params = None
     if code_size:
         code, data_object = cortex_m4f_sizes(program, optimization)
@@ -107,6 +132,7 @@ def memory_report(tflite, *, keep=(), code_size: bool = True,
     return MemoryReport(arena_bytes=program.arena_bytes, weight_bytes=emit.weight_bytes(program),
                         code_bytes=code, params_bytes=params,
                         tensor_bound_bytes=program.tensor_bound, layers=layers,
-                        optimization=optimization)
+                        optimization=optimization, tflm_head_bytes=head,
+                        tflm_total_bytes=total)
 
 
