@@ -139,3 +139,16 @@ def test_compiler_errors_become_codegen_errors(tmp_path, monkeypatch):
 def test_missing_compiler_is_named(tmp_path):
     with pytest.raises(CodegenError, match="no-such-cc"):
         HostModel(_unary("QUANTIZE"), cc="no-such-cc", cache_dir=tmp_path)
+
+
+def test_keep_must_name_an_activation():
+    tensors = [{"name": "x", "shape": [1, 4], "dtype": "INT8", **Q},
+               {"name": "w", "shape": [2, 4], "dtype": "INT8", **Q,
+                "data": np.ones((2, 4), np.int8)},
+               {"name": "y", "shape": [1, 2], "dtype": "INT8", **Q}]
+    data = cm.flatbuffer(tensors, [("FULLY_CONNECTED", [0, 1], [2], None)], [0], [2])
+    with pytest.raises(CodegenError, match="'w' to keep is not an activation"):
+        build(data, keep=["w"])
+    with pytest.raises(CodegenError, match="index 7 to keep"):
+        build(data, keep=[7])
+    assert build(data, keep=["x", 0]).keep == (0,)

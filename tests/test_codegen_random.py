@@ -100,6 +100,24 @@ def test_pad_mean_requantize_match_tflm(seed, codegen_cache):
     assert_same_as_tflm(data, shape[1:], rng, codegen_cache)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_a_kept_intermediate_tensor_is_readable_after_invoke(seed, codegen_cache):
+    """`keep` pins an inner activation (here PAD's output, which MEAN consumes) to the end."""
+    from drip_tiny.tflite_file import read_model
+
+    rng = np.random.default_rng(seed)
+    data, shape = cm.pad_mean_requantize(rng)
+    pad = read_model(data).operators[0]
+    info = read_model(data)
+    paddings = info.tensors[pad.inputs[1]].data
+    value = (int(info.tensors[pad.inputs[2]].data) if len(pad.inputs) > 2
+             else info.tensors[pad.outputs[0]].zero_point)
+    host = HostModel(data, keep=[pad.outputs[0]], cache_dir=codegen_cache)
+    x = cm.test_inputs(shape[1:], rng)[2].reshape(shape)
+    host.invoke(x)
+    assert np.array_equal(host.kept(0), np.pad(x, paddings, constant_values=value))
+
+
 @pytest.mark.parametrize("seed", FLATBUFFER_SEEDS)
 def test_fully_connected_and_per_tensor_conv_match_tflm(seed, codegen_cache):
     rng = np.random.default_rng(seed)

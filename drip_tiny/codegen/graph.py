@@ -68,18 +68,25 @@ def _numpy(t: TensorInfo):
 
 
 def _resolve_keep(info: ModelInfo, keep) -> tuple[int, ...]:
+    """Tensor indices for `keep` (names or indices): activations an operator writes, or
+    graph inputs."""
     found = []
     by_name = {t.name: t.index for t in info.tensors}
+    written = {o for op in info.operators for o in op.outputs} | {t.index for t in info.inputs}
     for k in keep:
         if isinstance(k, str):
             if k not in by_name:
                 raise CodegenError(f"tensor {k!r} to keep is not in the model")
-            found.append(by_name[k])
+            index = by_name[k]
         else:
-            if not 0 <= int(k) < len(info.tensors):
+            index = int(k)
+            if not 0 <= index < len(info.tensors):
                 raise CodegenError(f"tensor index {k} to keep is not in the model")
-            found.append(int(k))
-    return tuple(found)
+        if index not in written:
+            raise CodegenError(f"tensor {info.tensors[index].name!r} to keep is not an "
+                               "activation (a constant, or written by no operator)")
+        found.append(index)
+    return tuple(dict.fromkeys(found))
 
 
 def build(model_bytes: bytes, keep=()) -> Program:
