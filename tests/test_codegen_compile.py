@@ -62,6 +62,18 @@ def test_generated_code_compiles_for_cortex_m4f_without_warnings(tmp_path, digit
                  out, out)
 
 
+def test_a_generated_folder_with_its_kernels_builds_on_its_own(tmp_path):
+    _require_arm()
+    gcc = arm_toolchain()[0]
+    generate(_models()[1], tmp_path, with_kernels=True)
+    sources = sorted(tmp_path.glob("*.c"))
+    assert {p.name for p in sources} >= {"dt_model.c", "dt_model_data.c", "dt_pad_s8.c",
+                                         "dt_mean_s8.c", "dt_quantize_s8.c"}
+    result = subprocess.run([gcc, *CORTEX_M4F_FLAGS, "-O2", "-c", *map(str, sources)],
+                            capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0 and not result.stderr, result.stderr
+
+
 def test_code_size_is_reported_for_cortex_m4f(digits_ptq_run):
     _require_arm()
     report = memory_report(digits_ptq_run / "model.tflite")

@@ -24,11 +24,21 @@ __all__ = ["CodegenError", "HostModel", "LayerReport", "MemoryReport", "Program"
            "generate", "memory_report"]
 
 
-def generate(tflite, out_dir: str | os.PathLike, keep=()) -> Program:
-    """Write the generated C for `tflite` (a path or the model's bytes) into out_dir."""
+def generate(tflite, out_dir: str | os.PathLike, keep=(), with_kernels: bool = False) -> Program:
+    """Write the generated C for `tflite` (a path or the model's bytes) into out_dir; with
+    `with_kernels`, also copy the kernels it calls (and their headers), so out_dir builds
+    on its own: `cc -c out_dir/*.c`."""
+    import shutil
+
     from . import emit
 
     data = tflite if isinstance(tflite, (bytes, bytearray)) else Path(tflite).read_bytes()
     program = build(bytes(data), keep=keep)
-    emit.render(program, Path(out_dir))
+    out = Path(out_dir)
+    emit.render(program, out)
+    if with_kernels:
+        for source in emit.kernel_sources(program):
+            shutil.copy2(source, out / source.name)
+            shutil.copy2(source.with_suffix(".h"), out / source.with_suffix(".h").name)
+        shutil.copy2(emit.kernels_dir() / "dt_fixedpoint.h", out / "dt_fixedpoint.h")
     return program
