@@ -89,3 +89,24 @@ def test_generated_files_name_their_template_and_model(tmp_path):
     assert f"#define DT_MODEL_ARENA_BYTES {program.arena_bytes}" in (
         tmp_path / "dt_model.h").read_text()
     assert build(data).arena_bytes == program.arena_bytes
+
+
+def test_float_literals_read_back_as_the_same_float32(tmp_path):
+    """Scales reach the C code as decimal literals: each must compile to the very float32."""
+    from drip_tiny.codegen.emit import _c_float
+
+    rng = np.random.default_rng(0)
+    values = np.concatenate([
+        rng.standard_normal(500) * 10.0 ** rng.integers(-12, 6, 500),
+        [1.0, 0.0, -2.0, 3e-38, 1e-45, 65504.0, 1 / 256]]).astype(np.float32)
+    source = tmp_path / "floats.c"
+    source.write_text(
+        "#include <stdio.h>\n#include <stdint.h>\n#include <string.h>\n"
+        f"static const float v[] = {{{', '.join(_c_float(x) for x in values)}}};\n"
+        "int main(void) { for (unsigned i = 0; i < sizeof v / sizeof v[0]; ++i) {\n"
+        "uint32_t u; memcpy(&u, &v[i], 4); printf(\"%u\\n\", (unsigned)u); } return 0; }\n")
+    exe = tmp_path / "floats"
+    subprocess.run(["cc", "-std=c99", "-Wall", "-Wextra", "-Werror", str(source), "-o", str(exe)],
+                   check=True)
+    out = subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout.split()
+    assert np.array_equal(np.asarray(out, dtype=np.uint32), values.view(np.uint32))

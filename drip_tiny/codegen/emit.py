@@ -44,10 +44,15 @@ def kernel_sources(program: Program) -> list[Path]:
 
 
 def _c_float(x: float) -> str:
+    """A float32 literal that reads back as exactly the same float32: 9 significant digits
+    always round-trip (FLT_DECIMAL_DIG), and decimal also compiles as C++ before C++17."""
     v = float(np.float32(x))
     if math.isnan(v) or math.isinf(v):
         raise CodegenError(f"cannot emit the float {x} as a constant")
-    return f"{v.hex()}f /* {v!r} */"
+    text = f"{v:.9g}"
+    if not any(c in text for c in ".e"):
+        text += ".0"
+    return text + "f"
 
 
 def _c_int(x) -> str:
