@@ -152,3 +152,32 @@ def test_keep_must_name_an_activation():
     with pytest.raises(CodegenError, match="index 7 to keep"):
         build(data, keep=[7])
     assert build(data, keep=["x", 0]).keep == (0,)
+
+
+def _conv(**options):
+    opts = schema.Conv2DOptionsT()
+    opts.strideH = opts.strideW = opts.dilationHFactor = opts.dilationWFactor = 1
+    opts.padding = schema.Padding.VALID
+    for k, v in options.items():
+        setattr(opts, k, v)
+    tensors = [{"name": "x", "shape": [1, 3, 3, 1], "dtype": "INT8", **Q},
+               {"name": "w", "shape": [2, 1, 1, 1], "dtype": "INT8", **Q,
+                "data": np.ones((2, 1, 1, 1), np.int8)},
+               {"name": "y", "shape": [1, 3, 3, 2], "dtype": "INT8", **Q}]
+    return cm.flatbuffer(tensors, [("CONV_2D", [0, 1], [2], opts)], [0], [2])
+
+
+def test_an_option_the_module_does_not_know_is_refused(monkeypatch):
+    from drip_tiny.codegen.ops import conv_2d
+
+    assert build(_conv(dilationHFactor=2)).steps[0].lowered.params["dilation_h"] == 2
+    monkeypatch.setattr(conv_2d, "OPTIONS", conv_2d.OPTIONS - {"dilationHFactor"})
+    with pytest.raises(CodegenError, match=r"CONV_2D .*option dilationHFactor: 2 is not "
+                                           r"supported \(this op's known options"):
+        build(_conv(dilationHFactor=2))
+    build(_conv())  # at its default value the unknown option is harmless
+
+
+def test_an_int64_bias_is_refused():
+    with pytest.raises(CodegenError, match="option quantizedBiasType: bias type"):
+        build(_conv(quantizedBiasType=schema.TensorType.INT64))

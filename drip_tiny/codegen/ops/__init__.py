@@ -30,6 +30,9 @@ with the shape ints ``int32_t rows, int32_t depth`` (SOFTMAX, over the last axis
 floats, or lists/arrays of ints, emitted as const int32_t arrays). The header is
 C_FUNCTION + ".h". prepare() may raise ValueError: that becomes a CodegenError naming the op.
 
+A module may list the option fields it knows in ``OPTIONS`` (a set of schema field names):
+the registry then refuses any other option that is set to a non-default value, naming it.
+
 Registry entries whose module is missing raise "<OP> is not supported yet".
 """
 
@@ -95,11 +98,33 @@ def lower(ctx: OpContext) -> Lowered:
             raise
         raise CodegenError(f"{ctx.name} is not supported yet ({ctx.where()}): its kernel "
                            "has not been merged into this branch") from None
+    _check_options(ctx, getattr(module, "OPTIONS", None))
     if hasattr(module, "lower"):
         return module.lower(ctx)
     if hasattr(module, "prepare"):
         return _prepared_unary(ctx, module, module_name)
     raise CodegenError(f"op module {module.__name__} has neither lower() nor prepare()")
+
+
+def _is_default(value, default) -> bool:
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return len(value) == 0
+    return value == default
+
+
+def _check_options(ctx: OpContext, known) -> None:
+    """Refuse any option the op module does not know that is set to a non-default value, so
+    a field added to the schema (or an unusual converter setting) is never silently dropped."""
+    if known is None:
+        return
+    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
+
+    options_class = getattr(schema, f"{ctx.op.options_type}T", None)
+    defaults = vars(options_class()) if options_class is not None else {}
+    for name, value in ctx.op.options.items():
+        if name not in known and not _is_default(value, defaults.get(name)):
+            raise ctx.fail(f"{value!r} is not supported (this op's known options: "
+                           f"{', '.join(sorted(known)) or 'none'})", option=name)
 
 
 def _prepared_unary(ctx: OpContext, module, module_name: str) -> Lowered:

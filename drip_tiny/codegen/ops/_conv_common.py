@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
 
 from .. import quant
 from .base import CArray, OpContext
@@ -22,6 +23,7 @@ def check_filter_and_bias(ctx: OpContext, channels: int, quantized_dimension: in
                        f"axis {quantized_dimension}", tensor=w)
     if any(z != 0 for z in w.zero_points):
         raise ctx.fail("the filter zero point must be 0 (symmetric int8 weights)", tensor=w)
+    check_bias_type_option(ctx)
     bias = ctx.input(2)
     if bias is not None:
         ctx.expect_type(bias, "INT32")
@@ -60,3 +62,11 @@ def geometry(ctx: OpContext, in_h: int, in_w: int, f_h: int, f_w: int, out_h: in
                        tensor=ctx.output())
     return {"stride_h": stride_h, "stride_w": stride_w, "dilation_h": dil_h,
             "dilation_w": dil_w, "pad_h": pad_h, "pad_w": pad_w}
+
+
+def check_bias_type_option(ctx: OpContext) -> None:
+    """quantizedBiasType: 0 (unset) or INT32; an int64 bias is for int16 activations."""
+    value = ctx.option("quantizedBiasType", 0)
+    if value not in (0, schema.TensorType.INT32):
+        raise ctx.fail(f"bias type {value} is not supported (int32 only)",
+                       option="quantizedBiasType")

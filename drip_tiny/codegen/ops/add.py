@@ -10,6 +10,7 @@ from .. import quant
 from .base import In, Lowered, OpContext, Out, pad4, size_of
 
 OPS = ("ADD",)
+OPTIONS = {"fusedActivationFunction", "potScaleInt16"}  # the latter is for int16 only
 LEFT_SHIFT = 20
 
 

@@ -5,6 +5,8 @@ from ._pool_common import lower_pool
 from .base import Lowered, OpContext
 
 OPS = ("AVERAGE_POOL_2D",)
+OPTIONS = {"padding", "strideW", "strideH", "filterWidth", "filterHeight",
+           "fusedActivationFunction"}
 
 
 def lower(ctx: OpContext) -> Lowered:

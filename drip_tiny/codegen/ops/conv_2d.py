@@ -12,6 +12,10 @@ from . import _conv_common as common
 from .base import In, Lowered, OpContext, Out
 
 OPS = ("CONV_2D",)
+# Every option this module reads or has checked to be harmless; any other option with a
+# non-default value is refused by the registry.
+OPTIONS = {"padding", "strideW", "strideH", "fusedActivationFunction", "dilationWFactor",
+           "dilationHFactor", "quantizedBiasType"}
 
 
 def lower(ctx: OpContext) -> Lowered:

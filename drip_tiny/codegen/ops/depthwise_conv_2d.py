@@ -10,6 +10,8 @@ from . import _conv_common as common
 from .base import In, Lowered, OpContext, Out
 
 OPS = ("DEPTHWISE_CONV_2D",)
+OPTIONS = {"padding", "strideW", "strideH", "depthMultiplier", "fusedActivationFunction",
+           "dilationWFactor", "dilationHFactor"}
 
 
 def lower(ctx: OpContext) -> Lowered:

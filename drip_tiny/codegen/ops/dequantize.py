@@ -5,6 +5,7 @@ from __future__ import annotations
 from .base import In, Lowered, OpContext, Out, size_of
 
 OPS = ("DEQUANTIZE",)
+OPTIONS: set = set()
 
 
 def lower(ctx: OpContext) -> Lowered:

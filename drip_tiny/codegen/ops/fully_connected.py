@@ -11,9 +11,14 @@ from __future__ import annotations
 import numpy as np
 
 from .. import quant
+from ._conv_common import check_bias_type_option
 from .base import CArray, In, Lowered, OpContext, Out, size_of
 
 OPS = ("FULLY_CONNECTED",)
+# keepNumDims changes only the output shape; asymmetricQuantizeInputs only hybrid
+# (float input) models, which are refused by the input type check.
+OPTIONS = {"fusedActivationFunction", "weightsFormat", "keepNumDims",
+           "asymmetricQuantizeInputs", "quantizedBiasType"}
 
 
 def lower(ctx: OpContext) -> Lowered:
@@ -24,6 +29,7 @@ def lower(ctx: OpContext) -> Lowered:
     if ctx.option("weightsFormat", 0) != 0:
         raise ctx.fail("only the DEFAULT weights format is supported (not shuffled)",
                        option="weightsFormat")
+    check_bias_type_option(ctx)
     w = ctx.need_input(1)
     ctx.expect_type(w, "INT8")
     ctx.expect_rank(w, 2)

@@ -4,6 +4,8 @@ from ._pool_common import lower_pool
 from .base import Lowered, OpContext
 
 OPS = ("MAX_POOL_2D",)
+OPTIONS = {"padding", "strideW", "strideH", "filterWidth", "filterHeight",
+           "fusedActivationFunction"}
 
 
 def lower(ctx: OpContext) -> Lowered:

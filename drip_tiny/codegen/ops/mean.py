@@ -14,6 +14,7 @@ from .. import quant
 from .base import In, Lowered, OpContext, Out, pad4, size_of
 
 OPS = ("MEAN",)
+OPTIONS = {"keepDims"}  # the output layout is the same either way
 
 
 def mean_multiplier(input_scale: float, output_scale: float, count: int) -> tuple[int, int]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from .base import In, Lowered, OpContext, Out, pad4
 
 OPS = ("PAD", "PADV2")
+OPTIONS: set = set()
 
 
 def lower(ctx: OpContext) -> Lowered:

@@ -7,6 +7,7 @@ from .. import quant
 from .base import In, Lowered, OpContext, Out, size_of
 
 OPS = ("QUANTIZE",)
+OPTIONS: set = set()
 
 
 def lower(ctx: OpContext) -> Lowered:

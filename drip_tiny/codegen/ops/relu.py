@@ -16,6 +16,7 @@ from .. import quant
 from .base import In, Lowered, OpContext, Out, size_of
 
 OPS = ("RELU", "RELU6")
+OPTIONS: set = set()
 
 
 def lower(ctx: OpContext) -> Lowered:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from .base import Lowered, OpContext, size_of
 
 OPS = ("RESHAPE", "EXPAND_DIMS", "SQUEEZE")
+OPTIONS = {"newShape", "squeezeDims"}  # the output shape is read from the output tensor
 
 
 def lower(ctx: OpContext) -> Lowered:
