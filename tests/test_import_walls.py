@@ -7,7 +7,17 @@ import sys
 NO_TF_MODULES = ["drip_tiny.cli", "drip_tiny.rundir", "drip_tiny.tflite_file",
                  "drip_tiny.int8_layout", "drip_tiny.reference.tflm", "drip_tiny.datasets",
                  "drip_tiny.splits", "drip_tiny.drip", "drip_tiny.drip.int8_gradcam",
-                 "drip_tiny.drip.thresholds", "drip_tiny.fit_run", "drip_tiny.simulate_run"]
+                 "drip_tiny.drip.thresholds", "drip_tiny.fit_run", "drip_tiny.simulate_run",
+                 "drip_tiny.codegen", "drip_tiny.codegen.ops.conv_2d",
+                 "drip_tiny.codegen.ops.depthwise_conv_2d", "drip_tiny.codegen.ops.fully_connected",
+                 "drip_tiny.codegen.ops.max_pool_2d", "drip_tiny.codegen.ops.average_pool_2d",
+                 "drip_tiny.codegen.ops.mean", "drip_tiny.codegen.ops.add",
+                 "drip_tiny.codegen.ops.reshape", "drip_tiny.codegen.ops.pad",
+                 "drip_tiny.codegen.ops.quantize", "drip_tiny.codegen.ops.dequantize",
+                 "drip_tiny.codegen.ops.relu", "drip_tiny.codegen.ops.softmax",
+                 "drip_tiny.codegen.ops.logistic", "drip_tiny.codegen.drips_kernel",
+                 "drip_tiny.codegen.drips_host",
+                 "drip_tiny.codegen.emit", "drip_tiny.codegen.report"]
 
 
 def test_non_training_modules_do_not_import_tensorflow():

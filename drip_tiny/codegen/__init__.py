@@ -1,0 +1,44 @@
+"""Int8 .tflite -> plain C: bit-exact with TFLM, one static arena, constants in flash.
+
+- `build(model_bytes)` reads and checks the model, lowers every operator (drip_tiny.codegen.ops)
+  and plans the arena (drip_tiny.codegen.planner): a Program.
+- `generate(tflite, out_dir)` writes dt_model.{h,c} and dt_model_data.{h,c} (templates/)
+  and returns the Program; the kernels are firmware/kernels/.
+- `HostModel(tflite).invoke(x)` compiles that code for this machine and runs it.
+- `memory_report(tflite)`: arena, weight and code bytes, MACs per layer.
+
+Never imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..errors import CodegenError
+from .graph import Program, build
+from .host import HostModel
+from .report import LayerReport, MemoryReport, memory_report
+
+__all__ = ["CodegenError", "HostModel", "LayerReport", "MemoryReport", "Program", "build",
+           "generate", "memory_report"]
+
+
+def generate(tflite, out_dir: str | os.PathLike, keep=(), with_kernels: bool = False) -> Program:
+    """Write the generated C for `tflite` (a path or the model's bytes) into out_dir; with
+    `with_kernels`, also copy the kernels it calls (and their headers), so out_dir builds
+    on its own: `cc -c out_dir/*.c`."""
+    import shutil
+
+    from . import emit
+
+    data = tflite if isinstance(tflite, (bytes, bytearray)) else Path(tflite).read_bytes()
+    program = build(bytes(data), keep=keep)
+    out = Path(out_dir)
+    emit.render(program, out)
+    if with_kernels:
+        for source in emit.kernel_sources(program):
+            shutil.copy2(source, out / source.name)
+            shutil.copy2(source.with_suffix(".h"), out / source.with_suffix(".h").name)
+        shutil.copy2(emit.kernels_dir() / "dt_fixedpoint.h", out / "dt_fixedpoint.h")
+    return program

@@ -1,0 +1,28 @@
+/*
+ * AVERAGE_POOL_2D, int8. Matches TFLM's reference_integer_ops::AveragePool bit for bit:
+ * each output is sum / count over the window clipped to the input, rounded half away from zero ((sum +- count/2) / count with C's truncating division), clamped to [act_min, act_max].
+ * TFLM requires the input and output quantization to be equal, so values are
+ * not rescaled.
+ */
+#ifndef DT_AVG_POOL2D_S8_H
+#define DT_AVG_POOL2D_S8_H
+
+#include <stdint.h>
+
+typedef struct {
+    int32_t batches;
+    int32_t input_h, input_w, channels;
+    int32_t output_h, output_w;
+    int32_t filter_h, filter_w;
+    int32_t stride_h, stride_w;
+    int32_t pad_h, pad_w;          /* top/left padding */
+    int32_t act_min, act_max;
+} dt_avg_pool2d_s8_params_t;
+
+/*
+ * @param[in]  input   [batches][input_h][input_w][channels]
+ * @param[out] output  [batches][output_h][output_w][channels]; must not overlap input.
+ */
+void dt_avg_pool2d_s8(const dt_avg_pool2d_s8_params_t *p, const int8_t *input, int8_t *output);
+
+#endif /* DT_AVG_POOL2D_S8_H */

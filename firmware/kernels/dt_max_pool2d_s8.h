@@ -1,0 +1,28 @@
+/*
+ * MAX_POOL_2D, int8. Matches TFLM's reference_integer_ops::MaxPool bit for bit:
+ * each output is the largest input in the window (windows are clipped to the input), clamped to [act_min, act_max].
+ * TFLM requires the input and output quantization to be equal, so values are
+ * not rescaled.
+ */
+#ifndef DT_MAX_POOL2D_S8_H
+#define DT_MAX_POOL2D_S8_H
+
+#include <stdint.h>
+
+typedef struct {
+    int32_t batches;
+    int32_t input_h, input_w, channels;
+    int32_t output_h, output_w;
+    int32_t filter_h, filter_w;
+    int32_t stride_h, stride_w;
+    int32_t pad_h, pad_w;          /* top/left padding */
+    int32_t act_min, act_max;
+} dt_max_pool2d_s8_params_t;
+
+/*
+ * @param[in]  input   [batches][input_h][input_w][channels]
+ * @param[out] output  [batches][output_h][output_w][channels]; must not overlap input.
+ */
+void dt_max_pool2d_s8(const dt_max_pool2d_s8_params_t *p, const int8_t *input, int8_t *output);
+
+#endif /* DT_MAX_POOL2D_S8_H */
