@@ -23,12 +23,14 @@ where **options are the op's builtin options under their schema field names (e.g
 ``beta`` for SOFTMAX). The registry wraps it (see `_prepared_unary`): it checks that input
 and output are int8 tensors of one shape, then emits
 
-    C_FUNCTION(const int8_t *input, int8_t *output, <shape ints>, <prepare() values...>);
+    C_FUNCTION(const int8_t *input, <shape ints>, <prepare() values...>, int8_t *output);
 
 with the shape ints ``int32_t rows, int32_t depth`` (SOFTMAX, over the last axis) or
 ``int32_t size`` (LOGISTIC), followed by the values of prepare()'s dict in its order (ints,
-floats, or lists/arrays of ints, emitted as const int32_t arrays). The header is
-C_FUNCTION + ".h". prepare() may raise ValueError: that becomes a CodegenError naming the op.
+floats, or lists/arrays of ints, emitted as const int32_t arrays), then the output (the
+kernels' own order: see dt_softmax_s8.h). The header is C_FUNCTION + ".h". prepare() may
+raise ValueError or a DripTinyError: either becomes a CodegenError naming the op. A module's
+optional check_shape(shape) refuses shapes its kernel cannot take.
 
 A module may list the option fields it knows in ``OPTIONS`` (a set of schema field names):
 the registry then refuses any other option that is set to a non-default value, naming it.
@@ -43,7 +45,7 @@ import inspect
 
 import numpy as np
 
-from ...errors import CodegenError
+from ...errors import CodegenError, DripTinyError
 from .base import CArray, In, Lowered, OpContext, Out, size_of
 
 # op name -> module under drip_tiny.codegen.ops
@@ -141,7 +143,9 @@ def _prepared_unary(ctx: OpContext, module, module_name: str) -> Lowered:
         options = {k: v for k, v in options.items() if k in accepted}
     try:
         params = module.prepare(x.scale, x.zero_point, y.scale, y.zero_point, **options)
-    except ValueError as exc:
+        if hasattr(module, "check_shape"):
+            module.check_shape(tuple(x.shape))
+    except (ValueError, DripTinyError) as exc:
         raise ctx.fail(str(exc)) from None
     function = getattr(module, "C_FUNCTION", f"dt_{module_name}_s8")
     if ctx.name == "SOFTMAX":
@@ -159,4 +163,4 @@ def _prepared_unary(ctx: OpContext, module, module_name: str) -> Lowered:
             values.append(int(value))
         del key
     return Lowered(function=function, header=f"{function}.h",
-                   args=[In(0), Out(0), *shape_args, *values])
+                   args=[In(0), *shape_args, *values, Out(0)])
