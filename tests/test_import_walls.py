@@ -12,7 +12,8 @@ NO_TF_MODULES = ["drip_tiny.cli", "drip_tiny.rundir", "drip_tiny.tflite_file",
                  "drip_tiny.codegen.ops.mean", "drip_tiny.codegen.ops.add",
                  "drip_tiny.codegen.ops.reshape", "drip_tiny.codegen.ops.pad",
                  "drip_tiny.codegen.ops.quantize", "drip_tiny.codegen.ops.dequantize",
-                 "drip_tiny.codegen.emit", "drip_tiny.codegen.report"]
+                 "drip_tiny.codegen.emit", "drip_tiny.codegen.report", "drip_tiny.emulate",
+                 "drip_tiny.emulate.bench", "drip_tiny.emulate.insn_count"]
 
 
 def test_non_training_modules_do_not_import_tensorflow():
