@@ -31,3 +31,12 @@ class RunDirError(DripTinyError):
 class CodegenError(DripTinyError):
     """A model cannot be turned into C (unsupported op, option or tensor type), or the
     generated C does not compile."""
+
+
+class EmulatorError(DripTinyError):
+    """An emulated-board run failed: the cross toolchain or QEMU is missing, the image does
+    not build, or the emulated program ended with an unexpected status."""
+
+
+class EmulatorTimeout(EmulatorError):
+    """The emulated program did not finish within its time limit (QEMU was stopped)."""

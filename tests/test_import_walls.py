@@ -17,7 +17,8 @@ NO_TF_MODULES = ["drip_tiny.cli", "drip_tiny.rundir", "drip_tiny.tflite_file",
                  "drip_tiny.codegen.ops.relu", "drip_tiny.codegen.ops.softmax",
                  "drip_tiny.codegen.ops.logistic", "drip_tiny.codegen.drips_kernel",
                  "drip_tiny.codegen.drips_host",
-                 "drip_tiny.codegen.emit", "drip_tiny.codegen.report"]
+                 "drip_tiny.codegen.emit", "drip_tiny.codegen.report", "drip_tiny.emulate",
+                 "drip_tiny.emulate.bench", "drip_tiny.emulate.insn_count"]
 
 
 def test_non_training_modules_do_not_import_tensorflow():

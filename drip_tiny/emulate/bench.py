@@ -1,0 +1,113 @@
+"""Instructions per inference of a generated model on the emulated Cortex-M4F, measured the
+way the project's TFLM reference figures were: input x[i] = (int8)((i*37+11) & 0xFF), one
+warm-up inference, the second one counted (boards/<board>/bench/dt_bench_model.c).
+
+    result = bench_model("model.tflite")
+    result.invoke_instructions, result.outputs, result.sizes.text
+
+To count another function right after that inference (the arena then holds its tensors),
+define `void dt_bench_extra(void)` in a C file and pass it in extra_sources; its count is
+result.extra_instructions. Never imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ConfigError, EmulatorError
+from .board import Board, load_board
+from .insn_count import ElfSizes, build_elf, count_instructions, elf_sizes
+
+BENCH_MAIN = "dt_bench_model.c"
+REGION_EMPTY, REGION_INVOKE, REGION_EXTRA = 0, 1, 2
+_NUMPY = {"INT8": np.int8, "FLOAT32": np.float32}
+
+
+@dataclass(frozen=True)
+class ModelBench:
+    invoke_instructions: int  # the second dt_model_invoke(), marker overhead subtracted
+    extra_instructions: int  # dt_bench_extra() after it (0-ish for the empty default)
+    marker_overhead: int  # instructions of an empty region, subtracted from both above
+    total_instructions: int  # reset to exit: start-up, both inferences, printing
+    outputs: tuple[np.ndarray, ...]  # after the second inference, batch axis removed
+    sizes: ElfSizes  # the whole image: model, kernels, startup, bench main, newlib-nano
+    arena_bytes: int
+    weight_bytes: int
+    macs: int
+    elf: Path | None  # kept only when work_dir was given
+    optimization: str
+
+
+def bench_input(count: int) -> np.ndarray:
+    """The anchors' input pattern: x[i] = (int8)((i*37+11) & 0xFF), i = 0..count-1."""
+    i = np.arange(count, dtype=np.int64)
+    return ((i * 37 + 11) & 0xFF).astype(np.uint8).view(np.int8)
+
+
+def _parse_outputs(console: str, program) -> tuple[np.ndarray, ...]:
+    found: dict[int, bytes] = {}
+    for line in console.splitlines():
+        fields = line.split()
+        if len(fields) == 3 and fields[0] == "output" and fields[1].isdigit():
+            found[int(fields[1])] = bytes.fromhex(fields[2])
+    outputs = []
+    for k, t in enumerate(program.info.outputs):
+        if k not in found:
+            raise EmulatorError(f"the benchmark printed no output {k}; it stopped early or "
+                                f"its console was lost:\n{console[-2000:]}")
+        dtype = _NUMPY[t.dtype]
+        values = np.frombuffer(found[k], dtype=np.dtype(dtype).newbyteorder("<"))
+        if values.size != int(np.prod(t.shape)):
+            raise EmulatorError(f"output {k} has {values.size} values on the board, "
+                                f"{int(np.prod(t.shape))} in the model")
+        outputs.append(values.astype(dtype).reshape(t.shape)[0].copy())
+    return tuple(outputs)
+
+
+def bench_model(tflite, *, work_dir: str | os.PathLike | None = None,
+                extra_sources: Iterable[str | os.PathLike] = (),
+                extra_include_dirs: Iterable[str | os.PathLike] = (),
+                defines: Iterable[str] = (), keep=(), optimization: str = "-O2",
+                board: Board | None = None, timeout: float = 120.0) -> ModelBench:
+    """Generate C for tflite (a path or bytes), build it with the benchmark main for the
+    board, run it under QEMU and count the second inference's instructions.
+
+    extra_sources may define dt_bench_extra() (see the module docstring); keep is passed to
+    the code generator, so kept tensors are readable from dt_bench_extra through
+    dt_model_keep(). The generated files and the image stay in work_dir if given.
+    """
+    from .. import codegen
+    from ..codegen import emit
+
+    board = board or load_board()
+    with tempfile.TemporaryDirectory(prefix="drip-tiny-bench-") as tmp:
+        root = Path(work_dir) if work_dir is not None else Path(tmp)
+        model_dir = root / "model"
+        program = codegen.generate(tflite, model_dir, keep=keep)
+        inputs = program.info.inputs
+        if len(inputs) != 1 or inputs[0].dtype != "INT8":
+            raise ConfigError("the benchmark main feeds one int8 input; this model has "
+                              + ", ".join(f"{t.dtype} {list(t.shape)}" for t in inputs))
+        sources = [model_dir / "dt_model.c", model_dir / "dt_model_data.c",
+                   *emit.kernel_sources(program), board.bench_dir / BENCH_MAIN,
+                   *map(Path, extra_sources)]
+        elf = build_elf(sources, root / "bench.elf", board=board, optimization=optimization,
+                        include_dirs=[model_dir, emit.kernels_dir(), *extra_include_dirs],
+                        defines=defines)
+        counts = count_instructions(elf, board=board, regions=3, timeout=timeout)
+        sizes = elf_sizes(elf)
+        outputs = _parse_outputs(counts.console, program)
+    overhead = counts.regions[REGION_EMPTY]
+    return ModelBench(
+        invoke_instructions=counts.regions[REGION_INVOKE] - overhead,
+        extra_instructions=counts.regions[REGION_EXTRA] - overhead,
+        marker_overhead=overhead, total_instructions=counts.total, outputs=outputs,
+        sizes=sizes, arena_bytes=program.arena_bytes, weight_bytes=emit.weight_bytes(program),
+        macs=program.macs, elf=elf if work_dir is not None else None,
+        optimization=optimization)
