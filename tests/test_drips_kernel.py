@@ -119,3 +119,33 @@ def test_kernel_compiles_warning_free_for_cortex_m4(tmp_path):
             result = subprocess.run(["arm-none-eabi-gcc", *ARM_FLAGS, str(out / "drips_kernel.c"),
                                      "-o", str(out / "k.o")], capture_output=True, text=True)
             assert result.returncode == 0, result.stderr
+
+
+def test_host_drip_model_runs_the_whole_device_decision(digits_ptq_run, tmp_path):
+    """Generated model + generated DRIP kernel, no TFLM: the device's decisions."""
+    from drip_tiny.codegen.drips_host import HostDripModel
+    from drip_tiny.drip.run_scores import score_split
+
+    run = tmp_path / "run"
+    shutil.copytree(digits_ptq_run, run)
+    thresholds = _run_thresholds(run, "minmax")
+    model = HostDripModel(run)
+    x, _ = load_split(run, "production")
+    inp = model.model.info.inputs[0]
+    predicted, drips, keep = model.decide_batch(quantize(x, inp.scale, inp.zero_point))
+    ref = score_split(run, "production")
+    np.testing.assert_array_equal(predicted, ref.predicted)
+    np.testing.assert_allclose(drips, ref.drips, rtol=1e-5)
+    np.testing.assert_array_equal(keep, thresholds.decide(ref.predicted, ref.drips))
+
+
+def test_float_path_thresholds_are_refused_for_the_device(digits_ptq_run, tmp_path):
+    from drip_tiny.codegen.drips_kernel import generate_for_run
+    from drip_tiny.errors import ModelError
+    from drip_tiny.fit_run import fit_run
+
+    run = tmp_path / "run"
+    shutil.copytree(digits_ptq_run, run)
+    fit_run(run, path="float")
+    with pytest.raises(ModelError, match="float path"):
+        generate_for_run(run)

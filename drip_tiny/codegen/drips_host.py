@@ -104,3 +104,36 @@ class HostDripsKernel:
         self._decide(self._ptr(arrays[0]), self._ptr(arrays[1]), head_ptrs,
                      ctypes.byref(predicted), ctypes.byref(drips), ctypes.byref(keep))
         return int(predicted.value), float(drips.value), bool(keep.value)
+
+
+class HostDripModel:
+    """A run's generated model and DRIP kernel compiled for this host: the device's whole
+    decision (inference, Grad-CAM, DRIPS, keep/drop) as one Python call per sample."""
+
+    def __init__(self, run) -> None:
+        from pathlib import Path as _Path
+
+        from .. import rundir
+        from .drips_kernel import generate_for_run
+        from .host import HostModel
+
+        self.kernel = generate_for_run(_Path(run))
+        # The target and the head tensors the kernel reads must outlive the inference.
+        keep = [self.kernel.target.index, *(t.index for t in self.kernel.head_tensors)]
+        self.model = HostModel(_Path(run) / rundir.MODEL_TFLITE, keep=keep)
+        self.drips = HostDripsKernel(self.kernel)
+        outputs = [t.index for t in self.model.info.outputs]
+        self._logits_output = outputs.index(self.kernel.logits.index)
+
+    def decide(self, x_int8: np.ndarray) -> tuple[int, float, bool]:
+        outputs = self.model.invoke(x_int8)
+        head = [self.model.kept(1 + i) for i in range(len(self.kernel.head_tensors))]
+        return self.drips.decide(self.model.kept(0), outputs[self._logits_output], head)
+
+    def decide_batch(self, x_int8: np.ndarray):
+        """(predicted, drips, keep) arrays for a batch of int8 samples."""
+        results = [self.decide(x) for x in x_int8]
+        predicted = np.array([r[0] for r in results], dtype=np.int64)
+        drips = np.array([r[1] for r in results], dtype=np.float32)
+        keep = np.array([r[2] for r in results], dtype=bool)
+        return predicted, drips, keep
