@@ -42,6 +42,7 @@ class ModelBench:
     macs: int
     elf: Path | None  # kept only when work_dir was given
     optimization: str
+    console: str = ""  # what the image wrote through semihosting (outputs, extra's lines)
 
 
 def bench_input(count: int) -> np.ndarray:
@@ -110,4 +111,4 @@ def bench_model(tflite, *, work_dir: str | os.PathLike | None = None,
         marker_overhead=overhead, total_instructions=counts.total, outputs=outputs,
         sizes=sizes, arena_bytes=program.arena_bytes, weight_bytes=emit.weight_bytes(program),
         macs=program.macs, elf=elf if work_dir is not None else None,
-        optimization=optimization)
+        optimization=optimization, console=counts.console)

@@ -8,8 +8,8 @@
  *   1  dt_model_invoke(), the second inference
  *   2  dt_bench_extra(), right after it: the arena and the kept tensors still hold the
  *      second inference's tensors. Weak and empty here; link a definition to measure one.
- * Then every output is written to the semihosting console as "output K <hex bytes>", and
- * main returns 0, or the failing invoke's status (warm-up: 100 + status).
+ * Then every output is written to the semihosting console as "output K <hex bytes>",
+ * dt_bench_report() (weak, empty here) may print more, and main returns 0, or the failing invoke's status (warm-up: 100 + status).
  */
 #include <stdint.h>
 
@@ -18,6 +18,12 @@
 #include "semihosting.h"
 
 __attribute__((weak)) void dt_bench_extra(void)
+{
+}
+
+/* After the outputs: a weak hook that prints what dt_bench_extra computed, outside every
+ * counted region. */
+__attribute__((weak)) void dt_bench_report(void)
 {
 }
 
@@ -94,5 +100,6 @@ int main(void)
     dt_bench_end();
 
     print_outputs();
+    dt_bench_report();
     return status;
 }
