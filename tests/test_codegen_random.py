@@ -31,10 +31,12 @@ def keras_models():
     for kind, builder in cm.BUILDERS.items():
         for seed in KERAS_SEEDS:
             rng = np.random.default_rng([seed, len(kind)])
+            keras.utils.set_random_seed(seed)  # the initial weights, for reproducible runs
             model, shape = builder(rng, keras)
             models[kind, seed] = cm.convert(model, shape, rng), shape
     for seed in DILATED_SEEDS:
         rng = np.random.default_rng([seed, 99])
+        keras.utils.set_random_seed(seed)
         model, shape = cm.single_conv(rng, keras, depthwise=bool(seed % 2))
         data = cm.convert(model, shape, rng)
         dilations = [(int(rng.integers(1, 4)), int(rng.integers(1, 4))) for _ in range(5)]
