@@ -195,3 +195,15 @@ def test_in_place_and_alias_reuse_memory(keras_models, codegen_cache):
         assert host.arena_bytes <= TflmModel(data).arena_usage().head, (kind, seed)
         below += host.arena_bytes < host.program.tensor_bound
     assert below >= len(keras_models) // 2
+
+
+def test_keeping_the_input_preserves_the_sample(keras_models, codegen_cache):
+    """The device stores kept samples after inference: keep=[input] pins the input buffer,
+    which is otherwise reused (as TFLM reuses it)."""
+    data, shape = keras_models["conv1d", 0]
+    plain = HostModel(data, cache_dir=codegen_cache)
+    kept = HostModel(data, keep=[plain.info.inputs[0].name], cache_dir=codegen_cache)
+    x = cm.test_inputs(tuple(shape), np.random.default_rng(0))[3]
+    assert np.array_equal(kept.invoke(x)[0], plain.invoke(x)[0])
+    assert np.array_equal(kept.kept(0)[0], x)
+    assert kept.arena_bytes >= plain.arena_bytes
