@@ -31,10 +31,12 @@ def keras_models():
     for kind, builder in cm.BUILDERS.items():
         for seed in KERAS_SEEDS:
             rng = np.random.default_rng([seed, len(kind)])
+            keras.utils.set_random_seed(seed)  # the initial weights, for reproducible runs
             model, shape = builder(rng, keras)
             models[kind, seed] = cm.convert(model, shape, rng), shape
     for seed in DILATED_SEEDS:
         rng = np.random.default_rng([seed, 99])
+        keras.utils.set_random_seed(seed)
         model, shape = cm.single_conv(rng, keras, depthwise=bool(seed % 2))
         data = cm.convert(model, shape, rng)
         dilations = [(int(rng.integers(1, 4)), int(rng.integers(1, 4))) for _ in range(5)]
@@ -154,6 +156,7 @@ def test_float_edges_quantize_and_dequantize_like_tflm(codegen_cache):
     from drip_tiny._tf import keras, tf
 
     rng = np.random.default_rng(7)
+    keras.utils.set_random_seed(7)
     inputs = keras.Input((6, 5, 2))
     x = keras.layers.Conv2D(4, 3, padding="same", activation="relu")(inputs)
     x = keras.layers.GlobalAveragePooling2D()(x)
@@ -192,3 +195,15 @@ def test_in_place_and_alias_reuse_memory(keras_models, codegen_cache):
         assert host.arena_bytes <= TflmModel(data).arena_usage().head, (kind, seed)
         below += host.arena_bytes < host.program.tensor_bound
     assert below >= len(keras_models) // 2
+
+
+def test_keeping_the_input_preserves_the_sample(keras_models, codegen_cache):
+    """The device stores kept samples after inference: keep=[input] pins the input buffer,
+    which is otherwise reused (as TFLM reuses it)."""
+    data, shape = keras_models["conv1d", 0]
+    plain = HostModel(data, cache_dir=codegen_cache)
+    kept = HostModel(data, keep=[plain.info.inputs[0].name], cache_dir=codegen_cache)
+    x = cm.test_inputs(tuple(shape), np.random.default_rng(0))[3]
+    assert np.array_equal(kept.invoke(x)[0], plain.invoke(x)[0])
+    assert np.array_equal(kept.kept(0)[0], x)
+    assert kept.arena_bytes >= plain.arena_bytes

@@ -36,7 +36,11 @@ typedef struct {
  * @param[in]  p       parameters, usually a const struct in flash
  * @param[in]  input   [batches][input_h][input_w][input_c] (NHWC)
  * @param[out] output  [batches][output_h][output_w][output_c] (NHWC)
- * input and output must not overlap.
+ * Aliasing: output may overlap input only from below, as drip_tiny/codegen/overlap.py
+ * allows: the kernel writes output elements in increasing index order, each after all
+ * reads it needs, so output may start D bytes before input when no later element reads
+ * input byte (j - D) or above. Any other overlap is undefined. A faster variant of this
+ * kernel must keep that write order (or overlap.py must learn its own).
  */
 void dt_conv2d_s8(const dt_conv2d_s8_params_t *p, const int8_t *input, int8_t *output);
 

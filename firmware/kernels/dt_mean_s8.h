@@ -29,7 +29,12 @@ typedef struct {
 /*
  * @param[in]  input   dims[0] x dims[1] x dims[2] x dims[3], row-major
  * @param[out] output  the kept axes in their input order (keep_dims does not
- *                     change the layout); must not overlap input.
+ *                     change the layout).
+ * Aliasing: output may overlap input only from below, as drip_tiny/codegen/overlap.py
+ * allows: the kernel writes output elements in increasing index order, each after all
+ * reads it needs, so output may start D bytes before input when no later element reads
+ * input byte (j - D) or above. Any other overlap is undefined. A faster variant of this
+ * kernel must keep that write order (or overlap.py must learn its own).
  */
 void dt_mean_s8(const dt_mean_s8_params_t *p, const int8_t *input, int8_t *output);
 

@@ -16,7 +16,13 @@ typedef struct {
     int32_t pad_value;
 } dt_pad_s8_params_t;
 
-/* output must not overlap input. */
+/*
+ * Aliasing: output may overlap input only from below, as drip_tiny/codegen/overlap.py
+ * allows: the kernel writes output elements in increasing index order, each after all
+ * reads it needs, so output may start D bytes before input when no later element reads
+ * input byte (j - D) or above. Any other overlap is undefined. A faster variant of this
+ * kernel must keep that write order (or overlap.py must learn its own).
+ */
 void dt_pad_s8(const dt_pad_s8_params_t *p, const int8_t *input, int8_t *output);
 
 #endif /* DT_PAD_S8_H */
