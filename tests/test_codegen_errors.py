@@ -110,7 +110,9 @@ def test_prepare_adapter_emits_the_documented_call(monkeypatch):
     program = build(cm.flatbuffer(tensors, [("SOFTMAX", [0], [1], opts)], [0], [1]))
     low = program.steps[0].lowered
     assert low.function == "dt_softmax_s8" and low.header == "dt_softmax_s8.h"
-    assert low.args[2:] == ["3", "4", 1 << 30, 3, -248]
+    # The kernels' own order: input, shape, prepare()'s values, output last.
+    assert low.args[1:-1] == ["3", "4", 1 << 30, 3, -248]
+    assert type(low.args[0]).__name__ == "In" and type(low.args[-1]).__name__ == "Out"
 
 
 def test_not_a_flatbuffer():

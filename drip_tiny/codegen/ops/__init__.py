@@ -66,8 +66,8 @@ _MODULES = {
     "DEQUANTIZE": "dequantize",
     "RELU": "relu",
     "RELU6": "relu",
-    "SOFTMAX": "softmax",      # written on the kernels branch
-    "LOGISTIC": "logistic",    # written on the kernels branch
+    "SOFTMAX": "softmax",
+    "LOGISTIC": "logistic",
 }
 
 
