@@ -113,8 +113,7 @@ def _measure(name: str, data: bytes, thresholds, target=None, logits=None) -> di
             "fraction": result.extra_instructions / result.invoke_instructions,
             "drip_work_bytes": kernel.work_bytes, "arena_bytes": result.arena_bytes,
             "device_decision": device, "host_decision": list(host),
-            "device_equals_host": device is not None and device[0] == host[0]
-            and device[2] == host[2] and abs(device[1] - host[1]) <= 1e-6 * max(abs(host[1]), 1e-30)}
+            "device_equals_host": device is not None and device == tuple(host)}  # bit for bit
 
 
 def _random_thresholds(data: bytes, variant: str):

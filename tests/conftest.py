@@ -37,7 +37,7 @@ def speech_run(tmp_path_factory):
     from formats import write_speech_dir
 
     data = tmp_path_factory.mktemp("speech")
-    write_speech_dir(data, words=("no", "yes", "go"), per_word=10, test_per_word=3)
+    write_speech_dir(data, words=("no", "yes", "go"), per_word=30, test_per_word=3)
     out = tmp_path_factory.mktemp("runs") / "speech"
     assert train_cli("--dataset", "speech-commands", "--data-dir", str(data), "--epochs", "2",
                      "--out", str(out)) == 0

@@ -66,8 +66,9 @@ def test_int_recipe_matches_the_float_formula_on_scaled_maps():
         scale = float(rng.uniform(1e-9, 1e-3))
         for variant in ("raw", "max", "minmax"):
             expected = drips_from_float_map((ints * scale)[None], variant, weights)[0]
+            # float32 on the integer path (the device's precision), float64 on the float path
             assert drips_from_int_map(ints, variant, weights, scale) == pytest.approx(expected,
-                                                                                     rel=1e-12)
+                                                                                     rel=2e-6)
 
 
 def test_unknown_variant_is_a_clear_error():

@@ -164,7 +164,8 @@ def test_int8_gradient_equals_float_gradient_of_dequantized_head(kind):
             np.testing.assert_allclose(got, expected, rtol=1e-6,
                                        atol=1e-7 * float(np.abs(expected).max() or 1.0))
         # And the integer map recipe gives the float Grad-CAM of the same activations.
-        relu_map, raw_scale = cam.map_from_tensors(q_target, grad)
+        relu_map, constant, exponent = cam.map_from_tensors(q_target, grad)
+        raw_scale = np.ldexp(constant, exponent)
         a = (q_target.astype(np.float64) - cam.target.zero_point) * cam.target.scale
         spatial = tuple(range(1, a.ndim - 1))
         alpha = expected.mean(axis=spatial, keepdims=True)
@@ -174,7 +175,8 @@ def test_int8_gradient_equals_float_gradient_of_dequantized_head(kind):
         for variant in ("raw", "max", "minmax"):
             from drip_tiny.drip.variants import drips_from_int_map
 
-            assert drips_from_int_map(relu_map, variant, cam.resize_weights, raw_scale) == \
+            assert drips_from_int_map(relu_map, variant, cam.resize_weights, constant,
+                                      exponent) == \
                 pytest.approx(drips_from_float_map(float_map[None], variant,
                                                    cam.resize_weights)[0], rel=1e-5, abs=1e-9)
     assert compared >= 30, f"only {compared} of 40 samples took the same ReLU branches"

@@ -6,8 +6,8 @@ int8 activations give the exact gradient (int8_head.py); the map is then built i
     alpha = sum over positions of g            (int64; the mean's 1/n goes into the scale)
     alpha is brought below 2**ALPHA_BITS by a rounding right shift (exponent += shift)
     I[p]  = sum_k alpha[k] * (q_A[p, k] - zero_point_A)        (int64)
-    R[p]  = max(I[p], 0)          real Grad-CAM map = R * raw_scale,
-    raw_scale = (scale * s_A / n) * 2**exponent
+    R[p]  = max(I[p], 0)          real Grad-CAM map = R * raw_constant * 2**exponent,
+    raw_constant = scale * s_A / n  (per class: the scale does not depend on the sample)
 
 and DRIPS follows from R by the recipe in variants.drips_from_int_map.
 """
@@ -40,9 +40,15 @@ class ScoreResult:
 @dataclass(frozen=True)
 class Int8Map:
     relu_map: np.ndarray  # R, int64, the target's spatial shape
-    raw_scale: float  # real map = R * raw_scale
+    raw_constant: float  # real map = R * raw_constant * 2**exponent
+    exponent: int
     predicted: int
     logits: np.ndarray
+
+    @property
+    def raw_scale(self) -> float:
+        """The real value of one unit of R (float64, for plotting heat maps)."""
+        return float(np.ldexp(self.raw_constant, self.exponent))
 
 
 def default_tensors(info: ModelInfo) -> tuple[int, int]:
@@ -124,15 +130,16 @@ class Int8GradCam:
         n = float(np.prod(self.map_shape))
         return gradient.scale * self.target.scale / n
 
-    def map_from_tensors(self, q_target: np.ndarray, gradient: Gradient) -> tuple[np.ndarray, float]:
-        """(R, raw_scale) from the int8 target and its gradient (the module docstring's recipe)."""
+    def map_from_tensors(self, q_target: np.ndarray,
+                         gradient: Gradient) -> tuple[np.ndarray, float, int]:
+        """(R, raw_constant, exponent) from the int8 target and its gradient (the module
+        docstring's recipe)."""
         channels = self.target.shape[-1]
         alpha = gradient.g.reshape(-1, channels).sum(axis=0)
         alpha, shift = normalize(alpha, ALPHA_BITS)
         centred = q_target.reshape(-1, channels).astype(np.int64) - self.target.zero_point
         relu = np.maximum(centred @ alpha, 0)
-        raw_scale = float(np.ldexp(self.raw_constant(gradient), gradient.exponent + shift))
-        return relu.reshape(self.map_shape), raw_scale
+        return relu.reshape(self.map_shape), self.raw_constant(gradient), gradient.exponent + shift
 
     def gradient(self, x_int8: np.ndarray) -> tuple[int, np.ndarray, Gradient, np.ndarray]:
         """Run one sample; return (predicted class, int8 logits, dy_c/dA, int8 target)."""
@@ -155,8 +162,9 @@ class Int8GradCam:
     def map(self, x_int8: np.ndarray) -> Int8Map:
         """The integer Grad-CAM map of one sample (int8, input shape with or without batch)."""
         predicted, logits, gradient, q_target = self.gradient(x_int8)
-        relu_map, raw_scale = self.map_from_tensors(q_target, gradient)
-        return Int8Map(relu_map=relu_map, raw_scale=raw_scale, predicted=predicted, logits=logits)
+        relu_map, constant, exponent = self.map_from_tensors(q_target, gradient)
+        return Int8Map(relu_map=relu_map, raw_constant=constant, exponent=exponent,
+                       predicted=predicted, logits=logits)
 
     def score(self, x_int8: np.ndarray, variant: str = "minmax", progress: bool = False,
               desc: str = "int8 DRIPS") -> ScoreResult:
@@ -169,5 +177,6 @@ class Int8GradCam:
         for i in tqdm(range(n), desc=desc, unit="sample", disable=not progress, leave=False):
             m = self.map(x_int8[i])
             predicted[i], logits[i] = m.predicted, m.logits
-            drips[i] = drips_from_int_map(m.relu_map, variant, self.resize_weights, m.raw_scale)
+            drips[i] = drips_from_int_map(m.relu_map, variant, self.resize_weights,
+                                          m.raw_constant, m.exponent)
         return ScoreResult(predicted=predicted, drips=drips, logits=logits)

@@ -9,8 +9,9 @@ docs/drip-scores.md states the formulas. The mean of a bilinear resize is a fixe
 sum of the coarse map; `resize_mean_weights` precomputes those weights once per model.
 
 The int8 path hands over an integer map (int64) and one positive scale; every variant is then
-computed from integers with a fixed order of float64 operations, so C can reproduce it bit
-for bit (see `drips_from_int_map`).
+computed from integers with a fixed order of float32 operations, the ones the generated C
+kernel runs on the Cortex-M4F's single-precision FPU, so the device reproduces it bit for bit
+(see `drips_from_int_map`).
 """
 
 from __future__ import annotations
@@ -82,29 +83,40 @@ def drips_from_float_map(cam: np.ndarray, variant: str, weights: np.ndarray) -> 
 
 
 def drips_from_int_map(relu_map: np.ndarray, variant: str, weights: np.ndarray,
-                       raw_scale: float) -> float:
-    """DRIPS of one integer map R >= 0 (int64, map_shape) whose real value is R * raw_scale.
+                       raw_constant: float, exponent: int = 0) -> float:
+    """DRIPS of one integer map R >= 0 (int64, map_shape) whose real value is
+    R * raw_constant * 2**exponent.
 
-    The exact recipe (the C kernel follows it operation for operation, in float64):
-        raw     (double)sum(R) * raw_scale / n
-        max     (double)sum(R) / ((double)max(R) * n)                    0 if max(R) == 0
-        minmax  acc = 0; for p in row-major order: acc += w[p] * (double)(R[p] - min(R))
-                acc / (double)(max(R) - min(R))                          0 if max == min
-    where n is the number of map positions. Integer sums are exact in int64.
+    The exact recipe, in single precision (float32, every operation rounded, no fused
+    multiply-add), the operations of the generated C kernel one for one, so the device's
+    score equals this one bit for bit:
+        raw     ldexp((float)sum(R) * (float)raw_constant, exponent) / (float)n
+        max     (float)sum(R) / ((float)max(R) * (float)n)             0 if max(R) == 0
+        minmax  acc = 0; for p in row-major order: acc += (float)w[p] * (float)(R[p] - min R)
+                acc / (float)(max R - min R)                            0 if max == min
+    where n is the number of map positions and sums of R are exact int64.
     """
+    f32 = np.float32
     flat = np.asarray(relu_map, dtype=np.int64).reshape(-1)
-    n = float(flat.size)
+    n = _int_to_f32(flat.size)
+    total = _int_to_f32(flat.sum())
     if variant == "raw":
-        return float(np.float64(int(flat.sum())) * np.float64(raw_scale) / np.float64(n))
-    hi = int(flat.max())
+        scaled = f32(total * f32(raw_constant))
+        return float(f32(np.ldexp(scaled, exponent)) / n)
+    hi = flat.max()
     if variant == "max":
         if hi == 0:
             return 0.0
-        return float(np.float64(int(flat.sum())) / (np.float64(hi) * np.float64(n)))
-    lo = int(flat.min())
+        return float(total / f32(_int_to_f32(hi) * n))
+    lo = flat.min()
     if hi == lo:
         return 0.0
-    acc = 0.0
-    for w, r in zip(weights.reshape(-1).tolist(), (flat - lo).tolist()):
-        acc += w * float(r)  # Python floats are IEEE float64: the C loop's exact sequence
-    return acc / float(hi - lo)
+    acc = f32(0.0)
+    for w, r in zip(weights.reshape(-1).astype(np.float32), (flat - lo).astype(np.float32)):
+        acc = f32(acc + f32(w * r))  # two roundings: the C loop with contraction off
+    return float(acc / _int_to_f32(hi - lo))
+
+
+def _int_to_f32(value) -> np.float32:
+    """int64 -> float32 in one rounding, as C's (float) of an int64_t (not via double)."""
+    return np.array(value, dtype=np.int64).astype(np.float32)[()]
