@@ -141,9 +141,12 @@ def main() -> int:
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        run = options.run
-        if run is None:
-            run = Path(tmp) / "digits"
+        run = Path(tmp) / "digits"
+        if options.run is not None:
+            import shutil
+
+            shutil.copytree(options.run, run)  # fitting here must not touch the user's run
+        else:
             subprocess.run([sys.executable, "-m", "drip_tiny", "train", "--quiet", "--dataset",
                             "digits", "--out", str(run)], check=True, stdout=subprocess.DEVNULL)
         data = (run / "model.tflite").read_bytes()
