@@ -146,9 +146,12 @@ def main() -> int:
     parser.add_argument("--run", type=Path, help="an existing digits run (default: train one)")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        run = options.run
-        if run is None:
-            run = Path(tmp) / "digits"
+        run = Path(tmp) / "digits"
+        if options.run is not None:
+            import shutil
+
+            shutil.copytree(options.run, run)  # fitting here must not touch the user's run
+        else:
             print("training the default digits run", file=sys.stderr, flush=True)
             _train(run)
         result = measure(run)
