@@ -30,9 +30,9 @@ void dt_logistic_s8(const int8_t *input, int32_t size, int32_t input_zero_point,
         } else if (x >= input_range_radius) {
             output[i] = INT8_MAX;
         } else {
-            const int32_t x_q4 = dt_sfp_multiply_by_quantized_multiplier(
+            const int32_t x_q4 = dt_multiply_by_quantized_multiplier(
                 x, input_multiplier, (int)input_left_shift);
-            int32_t q = dt_sfp_rounding_shift_right(dt_logistic_q4(x_q4), 31 - 8) + INT8_MIN;
+            int32_t q = dt_rounding_divide_by_pot(dt_logistic_q4(x_q4), 31 - 8) + INT8_MIN;
             if (q > INT8_MAX) {
                 q = INT8_MAX;
             }

@@ -17,27 +17,9 @@
 
 #include <stdint.h>
 
-/* (a * b) / 2^31 rounded to nearest, ties away from zero; INT32_MIN * INT32_MIN, the one
- * product that does not fit, saturates to INT32_MAX. This is ARM's VQRDMULH. */
-static inline int32_t dt_sfp_mul(int32_t a, int32_t b)
-{
-    if (a == INT32_MIN && b == INT32_MIN) {
-        return INT32_MAX;
-    }
-    const int64_t ab = (int64_t)a * (int64_t)b;
-    const int64_t nudge = ab >= 0 ? (INT64_C(1) << 30) : (1 - (INT64_C(1) << 30));
-    /* C division truncates toward zero, which with the signed nudge gives the tie rule. */
-    return (int32_t)((ab + nudge) / (INT64_C(1) << 31));
-}
-
-/* x / 2^exponent rounded to nearest, ties away from zero. 0 <= exponent <= 31. */
-static inline int32_t dt_sfp_rounding_shift_right(int32_t x, int exponent)
-{
-    const int32_t mask = (int32_t)((INT64_C(1) << exponent) - 1);
-    const int32_t remainder = x & mask;
-    const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
-    return (x >> exponent) + (remainder > threshold ? 1 : 0);
-}
+/* The requantization helpers (rounding doubling high multiply, rounding right shift,
+ * MultiplyByQuantizedMultiplier) are shared with every other kernel. */
+#include "dt_fixedpoint.h"
 
 /* x * 2^exponent, saturating to [INT32_MIN, INT32_MAX]. 0 < exponent < 31. */
 static inline int32_t dt_sfp_saturating_shift_left(int32_t x, int exponent)
@@ -57,18 +39,6 @@ static inline int32_t dt_sfp_saturating_shift_left(int32_t x, int exponent)
 static inline int32_t dt_sfp_shift_left(int32_t x, int shift)
 {
     return (int32_t)((uint32_t)x << shift);
-}
-
-/* x * multiplier * 2^shift with TFLM's double rounding (TFLITE_SINGLE_ROUNDING unset, as in
- * the tflite-micro Python package): a left shift first for shift > 0, then the rounding
- * doubling high multiply, then a rounding right shift for shift < 0. */
-static inline int32_t dt_sfp_multiply_by_quantized_multiplier(int32_t x, int32_t multiplier,
-                                                              int shift)
-{
-    const int left = shift > 0 ? shift : 0;
-    const int right = shift > 0 ? 0 : -shift;
-    return dt_sfp_rounding_shift_right(dt_sfp_mul(dt_sfp_shift_left(x, left), multiplier),
-                                       right);
 }
 
 /* Number of leading zero bits of a nonzero x. */
@@ -93,13 +63,15 @@ static inline int32_t dt_sfp_exp_on_quarter_interval(int32_t a)
     const int32_t exp_minus_one_eighth = 1895147668; /* exp(-1/8) in Q0 */
     const int32_t one_third = 715827883;             /* 1/3 in Q0 */
     const int32_t x = a + (INT32_C(1) << 28);        /* a + 1/8 */
-    const int32_t x2 = dt_sfp_mul(x, x);
-    const int32_t x3 = dt_sfp_mul(x2, x);
-    const int32_t x4 = dt_sfp_mul(x2, x2);
-    const int32_t x4_over_4 = dt_sfp_rounding_shift_right(x4, 2);
-    const int32_t poly = dt_sfp_rounding_shift_right(
-        dt_sfp_mul(x4_over_4 + x3, one_third) + x2, 1); /* x^4/24 + x^3/6 + x^2/2 */
-    return exp_minus_one_eighth + dt_sfp_mul(exp_minus_one_eighth, x + poly);
+    const int32_t x2 = dt_saturating_rounding_doubling_high_mul(x, x);
+    const int32_t x3 = dt_saturating_rounding_doubling_high_mul(x2, x);
+    const int32_t x4 = dt_saturating_rounding_doubling_high_mul(x2, x2);
+    const int32_t x4_over_4 = dt_rounding_divide_by_pot(x4, 2);
+    /* x^4/24 + x^3/6 + x^2/2 */
+    const int32_t cubic = dt_saturating_rounding_doubling_high_mul(x4_over_4 + x3, one_third);
+    const int32_t poly = dt_rounding_divide_by_pot(cubic + x2, 1);
+    return exp_minus_one_eighth
+        + dt_saturating_rounding_doubling_high_mul(exp_minus_one_eighth, x + poly);
 }
 
 /* exp(a) for a <= 0 given in Q(integer_bits), 1 <= integer_bits <= 5, as a Q0 value.
@@ -120,7 +92,7 @@ static inline int32_t dt_sfp_exp_on_negative_values(int32_t a, int integer_bits)
 
     for (int k = -2; k <= 4; ++k) {
         if (integer_bits > k && (remainder & (INT32_C(1) << (fractional_bits + k))) != 0) {
-            result = dt_sfp_mul(result, exp_of_minus_pow2[k + 2]);
+            result = dt_saturating_rounding_doubling_high_mul(result, exp_of_minus_pow2[k + 2]);
         }
     }
     return a == 0 ? INT32_MAX : result;
@@ -136,11 +108,11 @@ static inline int32_t dt_sfp_one_over_one_plus_x(int32_t a)
     /* (a + 1) / 2 rounded half away from zero, without overflow */
     const int64_t sum = (int64_t)a + INT32_MAX;
     const int32_t half_denominator = (int32_t)((sum + (sum >= 0 ? 1 : -1)) / 2);
-    int32_t x = forty_eight_seventeenths + dt_sfp_mul(half_denominator,
+    int32_t x = forty_eight_seventeenths + dt_saturating_rounding_doubling_high_mul(half_denominator,
                                                       minus_thirty_two_seventeenths);
     for (int i = 0; i < 3; ++i) {
-        const int32_t one_minus_dx = one_q2 - dt_sfp_mul(half_denominator, x);
-        x = x + dt_sfp_saturating_shift_left(dt_sfp_mul(x, one_minus_dx), 2);
+        const int32_t one_minus_dx = one_q2 - dt_saturating_rounding_doubling_high_mul(half_denominator, x);
+        x = x + dt_sfp_saturating_shift_left(dt_saturating_rounding_doubling_high_mul(x, one_minus_dx), 2);
     }
     return dt_sfp_saturating_shift_left(x, 1); /* x / 2, read as Q1, brought to Q0 */
 }

@@ -13,8 +13,8 @@
 static inline int32_t dt_softmax_exp(int32_t diff, int32_t input_multiplier,
                                      int32_t input_left_shift)
 {
-    const int32_t scaled_diff =
-        dt_sfp_mul(dt_sfp_shift_left(diff, (int)input_left_shift), input_multiplier);
+    const int32_t shifted = dt_sfp_shift_left(diff, (int)input_left_shift);
+    const int32_t scaled_diff = dt_saturating_rounding_doubling_high_mul(shifted, input_multiplier);
     return dt_sfp_exp_on_negative_values(scaled_diff, DT_SOFTMAX_DIFF_INTEGER_BITS);
 }
 
@@ -36,7 +36,7 @@ void dt_softmax_s8(const int8_t *input, int32_t rows, int32_t depth, int32_t inp
         for (int32_t c = 0; c < depth; ++c) {
             const int32_t diff = (int32_t)in[c] - max;
             if (diff >= diff_min) {
-                sum_of_exps += dt_sfp_rounding_shift_right(
+                sum_of_exps += dt_rounding_divide_by_pot(
                     dt_softmax_exp(diff, input_multiplier, input_left_shift),
                     DT_SOFTMAX_SUM_INTEGER_BITS);
             }
@@ -59,7 +59,8 @@ void dt_softmax_s8(const int8_t *input, int32_t rows, int32_t depth, int32_t inp
              * aborts there (TFLITE_CHECK); -128 is the correctly rounded answer. */
             if (diff >= diff_min && exponent <= 31) {
                 const int32_t e = dt_softmax_exp(diff, input_multiplier, input_left_shift);
-                q = dt_sfp_rounding_shift_right(dt_sfp_mul(reciprocal, e), exponent) + INT8_MIN;
+                const int32_t p = dt_saturating_rounding_doubling_high_mul(reciprocal, e);
+                q = dt_rounding_divide_by_pot(p, exponent) + INT8_MIN;
                 if (q > INT8_MAX) {
                     q = INT8_MAX;
                 }
