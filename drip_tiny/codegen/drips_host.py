@@ -11,16 +11,13 @@ import ctypes
 import hashlib
 import os
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import CodegenError
 from .drips_kernel import DripsKernel
-
-HOST_FLAGS = ("-std=c99", "-O2", "-shared", "-fPIC", "-Wall", "-Wextra", "-Werror")
+from .host import HOST_FLAGS, cache_root, compiler, run_compiler
 
 _SHIM = """\
 #include "drips_kernel.h"
@@ -40,20 +37,12 @@ void drip_host_decide(const int8_t *target, const int8_t *logits, const int8_t *
 """
 
 
-def _cache_dir() -> Path:
-    base = os.environ.get("DRIP_TINY_CACHE") or os.environ.get("XDG_CACHE_HOME") \
-        or str(Path.home() / ".cache")
-    sub = "drips" if os.environ.get("DRIP_TINY_CACHE") else "drip-tiny/drips"
-    return Path(base) / sub
-
-
 def compile_shared(sources: dict[str, str], cc: str | None = None) -> Path:
-    """Compile C `sources` (name -> text) into a shared library, cached by their digest."""
-    cc = cc or os.environ.get("CC") or "cc"
-    if shutil.which(cc) is None:
-        raise CodegenError(f"the C compiler {cc!r} is not on PATH; install gcc or set CC")
+    """Compile C `sources` (name -> text) into a shared library, cached by their digest in
+    the code generator's cache (the same compiler and error handling as HostModel)."""
+    cc = compiler(cc)
     digest = hashlib.sha256(repr(sorted(sources.items())).encode() + cc.encode()).hexdigest()[:20]
-    lib = _cache_dir() / f"{digest}.so"
+    lib = cache_root() / "drips" / f"{digest}.so"
     if lib.is_file():
         return lib
     lib.parent.mkdir(parents=True, exist_ok=True)
@@ -62,10 +51,7 @@ def compile_shared(sources: dict[str, str], cc: str | None = None) -> Path:
             (Path(tmp) / name).write_text(text)
         c_files = [str(Path(tmp) / n) for n in sources if n.endswith(".c")]
         built = Path(tmp) / "lib.so"
-        result = subprocess.run([cc, *HOST_FLAGS, "-I", tmp, *c_files, "-o", str(built)],
-                                capture_output=True, text=True)
-        if result.returncode != 0:
-            raise CodegenError(f"compiling the DRIP kernel failed:\n{result.stderr[-4000:]}")
+        run_compiler([cc, *HOST_FLAGS, "-I", tmp, *c_files, "-o", str(built)], "the DRIP kernel")
         staged = lib.with_suffix(f".{os.getpid()}.tmp")
         shutil.copyfile(built, staged)
         os.replace(staged, lib)  # atomic: parallel test workers never see half a library
