@@ -70,6 +70,7 @@ def _blocks(cam: Int8GradCam):
         return head_tensors.index(t)
 
     one_hot = True
+    fused_mean = None
     for step in reversed(head.steps):
         name = step.op.name
         if name in RESHAPE_OPS:
@@ -90,8 +91,15 @@ def _blocks(cam: Int8GradCam):
                                  "DRIP kernel needs channels last and unchanged")
             outputs = _size(step.data_out) // channels
             factor = step.lcm if name in ("MEAN", "AVERAGE_POOL_2D") else 1
-            blocks.append({"kind": "alpha_sum", "comment": f"{name} (next to the target)",
-                           "outputs": outputs, "factor": factor})
+            if fused_mean is not None:
+                # The MEAN after this op spread one value per channel over all its outputs:
+                # the sum over them is that value times their count, no buffer needed.
+                blocks.append({"kind": "alpha_channels", "comment": f"{name} (next to the "
+                               f"target) after {fused_mean}: every output holds its channel's value",
+                               "factor": factor * outputs})
+            else:
+                blocks.append({"kind": "alpha_sum", "comment": f"{name} (next to the target)",
+                               "outputs": outputs, "factor": factor})
             continue
         if name == "FULLY_CONNECTED":
             w_name = f"drip_fc{len(arrays)}_weights"
@@ -112,10 +120,13 @@ def _blocks(cam: Int8GradCam):
             if not is_first:
                 max_g = max(max_g, k)
         elif name == "MEAN":
-            blocks.append({"kind": "mean", "comment": "MEAN (global average pool)",
-                           "count": _size(step.data_in) // step.data_in.shape[-1],
-                           "channels": step.data_in.shape[-1]})
-            max_g = max(max_g, _size(step.data_in))
+            if _mean_feeds_plain_first_op(head, step):
+                fused_mean = "MEAN"  # the next block reads cur per channel (see above)
+            else:
+                blocks.append({"kind": "mean", "comment": "MEAN (global average pool)",
+                               "count": _size(step.data_in) // step.data_in.shape[-1],
+                               "channels": step.data_in.shape[-1]})
+                max_g = max(max_g, _size(step.data_in))
         elif name in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
             strides, filters, pads = _pool_geometry(step.op, step.data_in, step.data_out)
             block = {"kind": "avg_pool" if name == "AVERAGE_POOL_2D" else "max_pool",
@@ -138,6 +149,20 @@ def _blocks(cam: Int8GradCam):
             pass
         one_hot = False
     return blocks, head_tensors, arrays, max_g, max_wide
+
+
+def _mean_feeds_plain_first_op(head, mean: HeadStep) -> bool:
+    """True when, walking back from `mean`, the next non-reshape operator is the one next to
+    the target, without a fused activation and not a dense layer: then MEAN's broadcast
+    gradient never needs storing (its sum per channel is the value times the count).
+    The Python reference's normalization after MEAN changes nothing (the values are the
+    same), so the integers still agree."""
+    earlier = [s for s in head.steps[:head.steps.index(mean)] if s.op.name not in RESHAPE_OPS]
+    if not earlier:
+        return False
+    first = earlier[-1]
+    return (first is head.first_op and first.activation == "NONE"
+            and first.op.name != "FULLY_CONNECTED")
 
 
 def class_constants(cam: Int8GradCam) -> list[float]:
