@@ -60,10 +60,14 @@ static int sim_program(const dt_flash_t *f, uint32_t off, const uint32_t *src,
         uint32_t old, val = src[i];
         memcpy(&old, w, 4);
         if (sim_tick(sim)) {
-            if (sim->torn) {
+            if (sim->torn == DT_FLASH_SIM_TORN_LOW) {
                 val = old & (val | 0xFFFF0000u);
-                memcpy(w, &val, 4);
+            } else if (sim->torn == DT_FLASH_SIM_TORN_HIGH) {
+                val = old & (val | 0x0000FFFFu);
+            } else {
+                val = old;
             }
+            memcpy(w, &val, 4);
             return DT_STORE_ERR_IO;
         }
         val &= old;
@@ -85,8 +89,10 @@ static int sim_erase(const dt_flash_t *f, uint32_t page)
     }
     p = sim->mem + page * f->page_size;
     if (sim_tick(sim)) {
-        if (sim->torn) {
+        if (sim->torn == DT_FLASH_SIM_TORN_LOW) {
             memset(p, 0xFF, f->page_size / 2u);
+        } else if (sim->torn == DT_FLASH_SIM_TORN_HIGH) {
+            memset(p + f->page_size / 2u, 0xFF, f->page_size - f->page_size / 2u);
         }
         return DT_STORE_ERR_IO;
     }

@@ -9,9 +9,13 @@
  * Power cuts: every programmed word and every page erase is one operation, numbered
  * from 1 in `ops`. After dt_flash_sim_cut_at(sim, n, torn), operation n does not complete
  * and power is off: that operation and every later one return DT_STORE_ERR_IO and the
- * contents freeze. With torn != 0, the cut operation is left half done: a word gets only
- * the low 16 bits of its new value programmed (old & (new | 0xFFFF0000)), an erase sets
- * only the first half of the page to 0xFF.
+ * contents freeze. The `torn` argument says what the cut operation leaves behind:
+ *   DT_FLASH_SIM_CLEAN     nothing (the word or page is unchanged);
+ *   DT_FLASH_SIM_TORN_LOW  a word gets only the low 16 bits of its new value programmed
+ *                          (old & (new | 0xFFFF0000)); an erase sets only the first half
+ *                          of the page to 0xFF (the page header goes first);
+ *   DT_FLASH_SIM_TORN_HIGH the high 16 bits (old & (new | 0x0000FFFF)); an erase sets only
+ *                          the second half (the page header survives, records do not).
  */
 #ifndef DT_FLASH_SIM_H
 #define DT_FLASH_SIM_H
@@ -20,12 +24,14 @@
 
 #include "dt_flash.h"
 
+enum { DT_FLASH_SIM_CLEAN = 0, DT_FLASH_SIM_TORN_LOW = 1, DT_FLASH_SIM_TORN_HIGH = 2 };
+
 typedef struct {
     dt_flash_t flash;      /* hand &sim->flash to dt_store_open                      */
     uint8_t *mem;          /* page_size * page_count bytes, owned by the caller       */
     uint32_t ops;          /* operations attempted so far (programmed words + erases) */
     uint32_t cut_at;       /* operation number that fails, 0 = never                  */
-    int torn;              /* the cut operation is left half done                     */
+    int torn;              /* DT_FLASH_SIM_CLEAN / _TORN_LOW / _TORN_HIGH             */
     int powered_off;       /* set once the cut happened                               */
     uint32_t violations;   /* calls refused for breaking the NOR rules                */
 } dt_flash_sim_t;
