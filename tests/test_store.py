@@ -61,6 +61,7 @@ def run(driver: Path, *args: str) -> str:
     "torn-append",          # power cut at every operation of one append, 3 tear modes
     "half-written-commit",  # every partial pattern of the commit word is ignored
     "corrupt",              # a flipped byte: CORRUPT, buffer cleared, others fine
+    "failed-recovery",      # I/O error + failed re-read: refuse everything until reopen
 ])
 def test_scenario(driver, scenario):
     run(driver, scenario)

@@ -168,9 +168,12 @@ static int classify_page(dt_store_t *s, uint32_t page, uint32_t *max_seq)
     return DT_STORE_OK;
 }
 
+/* Rebuild the RAM state from flash. On failure the store is left not ready: a partial
+ * picture of the flash could make open_page erase a LIVE page it did not see. */
 static int recover(dt_store_t *s)
 {
     uint32_t p, i, max_seq = 0;
+    s->ready = 0;
     s->live = 0;
     s->total = 0;
     s->next_id = 1;
@@ -200,6 +203,7 @@ static int recover(dt_store_t *s)
         }
     }
     s->next_seq = max_seq + 1u;
+    s->ready = 1;
     return DT_STORE_OK;
 }
 
@@ -391,6 +395,9 @@ int dt_store_append(dt_store_t *store, const dt_sample_meta_t *meta, const void 
     if (store == NULL || store->flash == NULL || meta == NULL || (data == NULL && len > 0)) {
         return DT_STORE_ERR_ARG;
     }
+    if (!store->ready) {
+        return DT_STORE_ERR_IO;
+    }
     if (len > dt_store_max_sample(store)) {
         return DT_STORE_ERR_TOO_BIG;
     }
@@ -469,6 +476,9 @@ int dt_store_read(const dt_store_t *store, uint32_t index, dt_sample_meta_t *met
     if (store == NULL || store->flash == NULL) {
         return DT_STORE_ERR_ARG;
     }
+    if (!store->ready) {
+        return DT_STORE_ERR_IO;
+    }
     for (i = 0; i < store->live; i++) {
         uint32_t page = store->order[i];
         uint32_t count = store->pages[page].count;
@@ -490,6 +500,9 @@ int dt_store_read_id(const dt_store_t *store, uint32_t id, dt_sample_meta_t *met
     uint32_t i, k;
     if (store == NULL || store->flash == NULL) {
         return DT_STORE_ERR_ARG;
+    }
+    if (!store->ready) {
+        return DT_STORE_ERR_IO;
     }
     for (i = 0; i < store->live; i++) {
         uint32_t page = store->order[i];
@@ -525,6 +538,9 @@ int dt_store_erase_all(dt_store_t *store)
     if (store == NULL || store->flash == NULL) {
         return DT_STORE_ERR_ARG;
     }
+    if (!store->ready) {
+        return DT_STORE_ERR_IO;
+    }
     /* A fresh page first, so base_id keeps ids monotonic even if every other page goes. */
     err = open_page(store, 1);
     if (err) {
@@ -557,7 +573,7 @@ fail:
 
 uint32_t dt_store_count(const dt_store_t *store)
 {
-    return store == NULL ? 0u : store->total;
+    return (store == NULL || !store->ready) ? 0u : store->total;
 }
 
 uint32_t dt_store_max_sample(const dt_store_t *store)
@@ -574,6 +590,9 @@ uint32_t dt_store_free_bytes(const dt_store_t *store)
 {
     uint32_t p, total = 0;
     const uint32_t psize = store->flash->page_size;
+    if (!store->ready) {
+        return 0;
+    }
     if (store->live > 0) {
         const dt_store_page_t *pg = &store->pages[store->order[store->live - 1u]];
         if (!pg->closed) {

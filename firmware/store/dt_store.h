@@ -5,7 +5,7 @@
  * contract.
  *
  * No malloc: a dt_store_t is a fixed-size struct the caller owns (about
- * 24 + 21 * DT_STORE_MAX_PAGES bytes). Not thread-safe: one caller at a time.
+ * 28 + 21 * DT_STORE_MAX_PAGES bytes). Not thread-safe: one caller at a time.
  * Every function returns a dt_store_status_t (negative = error) unless said otherwise.
  *
  * Samples are addressed either by index (0 = oldest in the store, count - 1 = newest)
@@ -25,6 +25,8 @@
 #ifndef DT_STORE_MAX_PAGES
 #define DT_STORE_MAX_PAGES 64u
 #endif
+/* order[] holds page numbers in a byte. */
+typedef char dt_store_max_pages_fits_a_byte[(DT_STORE_MAX_PAGES <= 256u) ? 1 : -1];
 
 typedef enum {
     DT_STORE_FULL_STOP = 0,           /* when full, append fails: old samples are kept */
@@ -57,6 +59,9 @@ typedef struct {
     uint32_t next_id;
     uint32_t total;                          /* records in the log                */
     uint32_t live;                           /* entries used in order[]           */
+    uint32_t ready;                          /* 1 once recovery succeeded; 0 after a
+                                                failed recovery: every call then
+                                                returns DT_STORE_ERR_IO until reopened */
     uint8_t order[DT_STORE_MAX_PAGES];       /* live pages, oldest first          */
     dt_store_page_t pages[DT_STORE_MAX_PAGES];
 } dt_store_t;
@@ -72,9 +77,12 @@ int dt_store_open(dt_store_t *store, const dt_flash_t *flash, dt_store_full_poli
  * committed to flash and survives any later power cut, and *id (if id != NULL) is its id.
  * DT_STORE_ERR_TOO_BIG: len > dt_store_max_sample(). DT_STORE_ERR_FULL: policy STOP and
  * no room; nothing was written. DT_STORE_ERR_IO: the flash failed; the sample may or may
- * not be there after reboot, never torn; the RAM state is re-read from flash. */
+ * not be there after reboot, never torn; the RAM state is re-read from flash, and if that
+ * fails as well the store refuses every call (DT_STORE_ERR_IO) until dt_store_open. */
 int dt_store_append(dt_store_t *store, const dt_sample_meta_t *meta, const void *data,
                     uint32_t len, uint32_t *id);
+
+/* Queries on a store that is not ready (see dt_store_t.ready) return 0. */
 
 /* Samples in the store, including ones whose CRC no longer matches (reading those
  * returns DT_STORE_ERR_CORRUPT). */

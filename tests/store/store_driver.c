@@ -496,6 +496,35 @@ static void t_corrupt(void)
     printf("PASS corrupt\n");
 }
 
+/* An I/O error whose recovery also fails leaves the store refusing every call: with a
+ * partial picture of the flash it could otherwise erase a page full of samples. */
+static void t_failed_recovery(void)
+{
+    uint32_t k, id;
+    uint8_t before[4 * 256], buf[256];
+    fresh(256, 4, DT_STORE_FULL_STOP);
+    for (k = 0; k < 8; k++) {
+        CHECK_EQ(append_k(k, 60, &id), DT_STORE_OK);
+    }
+    dt_flash_sim_cut_at(&g_sim, g_sim.ops + 3, DT_FLASH_SIM_CLEAN);
+    CHECK_EQ(append_k(8, 60, &id), DT_STORE_ERR_IO);
+    dt_flash_sim_power_on(&g_sim); /* the flash works again, but nobody reopened */
+    memcpy(before, g_mem, sizeof(before));
+    CHECK_EQ(append_k(8, 60, &id), DT_STORE_ERR_IO);
+    CHECK_EQ(dt_store_erase_all(&g_store), DT_STORE_ERR_IO);
+    CHECK_EQ(dt_store_read(&g_store, 0, NULL, buf, sizeof(buf), NULL), DT_STORE_ERR_IO);
+    CHECK_EQ(dt_store_read_id(&g_store, 1, NULL, buf, sizeof(buf), NULL), DT_STORE_ERR_IO);
+    CHECK_EQ(dt_store_count(&g_store), 0);
+    CHECK_EQ(dt_store_free_bytes(&g_store), 0);
+    CHECK(memcmp(before, g_mem, sizeof(before)) == 0);
+    reopen(DT_STORE_FULL_STOP);
+    CHECK_EQ(dt_store_count(&g_store), 8);
+    for (k = 0; k < 8; k++) {
+        check_index_is(k, k, 60);
+    }
+    printf("PASS failed-recovery\n");
+}
+
 /// Reboot through the file-backed flash ///
 
 static void t_reboot_write(const char *path)
@@ -697,6 +726,8 @@ int main(int argc, char **argv)
         t_torn_append();
     } else if (!strcmp(t, "half-written-commit")) {
         t_half_written_commit();
+    } else if (!strcmp(t, "failed-recovery")) {
+        t_failed_recovery();
     } else if (!strcmp(t, "corrupt")) {
         t_corrupt();
     } else if (!strcmp(t, "reboot-write") && argc > 2) {
