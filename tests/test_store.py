@@ -133,3 +133,21 @@ def test_compiles_for_cortex_m4f(tmp_path):
         undefined = subprocess.run([nm, "-u", str(obj)], capture_output=True, text=True,
                                    check=True).stdout.split()
         assert set(undefined) - {"U"} <= {"memcpy", "memmove", "memset"}, undefined
+
+
+def test_scenarios_on_emulated_cortex_m4f(tmp_path):
+    """Every scenario but the file-backed reboot, on mps2-an386 under QEMU: there the
+    simulator over a RAM buffer is the board's flash (docs/storage-format.md section 1)."""
+    missing = [t for t in ("qemu-system-arm", "arm-none-eabi-gcc") if shutil.which(t) is None]
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"{', '.join(missing)} required in CI")
+        pytest.skip(f"{', '.join(missing)} not installed")
+    from drip_tiny.emulate import build_elf, run_qemu
+
+    elf = build_elf([DRIVER, *SOURCES], tmp_path / "store.elf", include_dirs=[STORE],
+                    defines=["DT_STORE_ON_TARGET", "DT_FLASH_SIM_NO_FILES"],
+                    with_bench_markers=False)
+    run = run_qemu(elf, timeout=60, expect_status=0)
+    assert run.console.rstrip().endswith("ALL PASS"), run.console
+    assert "PASS sweep cuts=" in run.console

@@ -1,8 +1,10 @@
 /* NOR flash simulator. Refer to dt_flash_sim.h for the contract. */
 #include "dt_flash_sim.h"
 
-#include <stdio.h>
 #include <string.h>
+#ifndef DT_FLASH_SIM_NO_FILES
+#include <stdio.h>
+#endif
 
 static uint32_t region_size(const dt_flash_t *f)
 {
@@ -133,6 +135,7 @@ void dt_flash_sim_power_on(dt_flash_sim_t *sim)
     sim->powered_off = 0;
 }
 
+#ifndef DT_FLASH_SIM_NO_FILES
 int dt_flash_sim_load(dt_flash_sim_t *sim, const char *path)
 {
     size_t n = (size_t)region_size(&sim->flash);
@@ -163,3 +166,4 @@ int dt_flash_sim_save(const dt_flash_sim_t *sim, const char *path)
     }
     return fclose(fp) == 0 ? DT_STORE_OK : DT_STORE_ERR_IO;
 }
+#endif /* DT_FLASH_SIM_NO_FILES */

@@ -47,9 +47,13 @@ void dt_flash_sim_cut_at(dt_flash_sim_t *sim, uint32_t n, int torn);
 /* Power back on (a reboot): clears the cut, keeps the contents and the counter. */
 void dt_flash_sim_power_on(dt_flash_sim_t *sim);
 
+#ifndef DT_FLASH_SIM_NO_FILES
 /* Replace the contents with a file of exactly page_size * page_count bytes, or write
- * them to one. Return DT_STORE_OK or DT_STORE_ERR_IO. */
+ * them to one. Return DT_STORE_OK or DT_STORE_ERR_IO. Left out with
+ * -DDT_FLASH_SIM_NO_FILES (boards without stdio, e.g. mps2-an386 under QEMU, where the
+ * simulator over a RAM buffer is the board's flash). */
 int dt_flash_sim_load(dt_flash_sim_t *sim, const char *path);
 int dt_flash_sim_save(const dt_flash_sim_t *sim, const char *path);
+#endif
 
 #endif /* DT_FLASH_SIM_H */

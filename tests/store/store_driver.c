@@ -5,6 +5,9 @@
  *
  *   store_driver <scenario>
  *   store_driver reboot-write FILE | reboot-check FILE   (two processes = a real reboot)
+ *
+ * Built with -DDT_STORE_ON_TARGET for the emulated mps2-an386 board, it runs every
+ * scenario but the file-backed ones and reports through semihosting.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +15,15 @@
 
 #include "dt_flash_sim.h"
 #include "dt_store.h"
+
+#ifdef DT_STORE_ON_TARGET
+/* The emulated board has no files or stdio: report through semihosting instead. */
+#include "semihosting.h"
+static char g_line[200];
+#define printf(...) (snprintf(g_line, sizeof(g_line), __VA_ARGS__), dt_semihost_write0(g_line))
+#define fprintf(stream, ...) printf(__VA_ARGS__)
+#define exit(status) dt_semihost_exit(status)
+#endif
 
 #define CHECK(cond)                                                                   \
     do {                                                                              \
@@ -527,6 +539,8 @@ static void t_failed_recovery(void)
 
 /// Reboot through the file-backed flash ///
 
+#ifndef DT_STORE_ON_TARGET
+
 static void t_reboot_write(const char *path)
 {
     uint32_t k, id;
@@ -557,6 +571,8 @@ static void t_reboot_check(const char *path)
     CHECK_EQ(g_sim.violations, 0);
     printf("PASS reboot-check count=%u\n", (unsigned)dt_store_count(&g_store));
 }
+
+#endif
 
 /// Power-cut sweep ///
 
@@ -705,40 +721,64 @@ static int sweep_main(int argc, char **argv)
     return 0;
 }
 
+typedef struct {
+    const char *name;
+    void (*run)(void);
+} scenario_t;
+
+static void t_sweep(void)
+{
+    (void)sweep_main(0, NULL);
+}
+
+static const scenario_t SCENARIOS[] = {
+    {"crc", t_crc},
+    {"append-read", t_append_read},
+    {"open-args", t_open_args},
+    {"erase-all", t_erase_all},
+    {"full-stop", t_full_stop},
+    {"full-overwrite", t_full_overwrite},
+    {"nor-rules", t_nor_rules},
+    {"torn-append", t_torn_append},
+    {"half-written-commit", t_half_written_commit},
+    {"failed-recovery", t_failed_recovery},
+    {"corrupt", t_corrupt},
+    {"sweep", t_sweep},
+};
+#define N_SCENARIOS (sizeof(SCENARIOS) / sizeof(SCENARIOS[0]))
+
+#ifdef DT_STORE_ON_TARGET
+/* On the emulated board: every scenario in turn; a failed check ends the emulation with
+ * status 1, success with 0. */
+int main(void)
+{
+    uint32_t i;
+    for (i = 0; i < N_SCENARIOS; i++) {
+        SCENARIOS[i].run();
+    }
+    printf("ALL PASS\n");
+    return 0;
+}
+#else
 int main(int argc, char **argv)
 {
     const char *t = argc > 1 ? argv[1] : "";
-    if (!strcmp(t, "crc")) {
-        t_crc();
-    } else if (!strcmp(t, "append-read")) {
-        t_append_read();
-    } else if (!strcmp(t, "open-args")) {
-        t_open_args();
-    } else if (!strcmp(t, "erase-all")) {
-        t_erase_all();
-    } else if (!strcmp(t, "full-stop")) {
-        t_full_stop();
-    } else if (!strcmp(t, "full-overwrite")) {
-        t_full_overwrite();
-    } else if (!strcmp(t, "nor-rules")) {
-        t_nor_rules();
-    } else if (!strcmp(t, "torn-append")) {
-        t_torn_append();
-    } else if (!strcmp(t, "half-written-commit")) {
-        t_half_written_commit();
-    } else if (!strcmp(t, "failed-recovery")) {
-        t_failed_recovery();
-    } else if (!strcmp(t, "corrupt")) {
-        t_corrupt();
-    } else if (!strcmp(t, "reboot-write") && argc > 2) {
+    uint32_t i;
+    if (!strcmp(t, "reboot-write") && argc > 2) {
         t_reboot_write(argv[2]);
-    } else if (!strcmp(t, "reboot-check") && argc > 2) {
-        t_reboot_check(argv[2]);
-    } else if (!strcmp(t, "sweep")) {
-        return sweep_main(argc, argv);
-    } else {
-        fprintf(stderr, "unknown scenario '%s'\n", t);
-        return 2;
+        return 0;
     }
-    return 0;
+    if (!strcmp(t, "reboot-check") && argc > 2) {
+        t_reboot_check(argv[2]);
+        return 0;
+    }
+    for (i = 0; i < N_SCENARIOS; i++) {
+        if (!strcmp(t, SCENARIOS[i].name)) {
+            SCENARIOS[i].run();
+            return 0;
+        }
+    }
+    fprintf(stderr, "unknown scenario '%s'\n", t);
+    return 2;
 }
+#endif
