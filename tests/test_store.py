@@ -77,6 +77,14 @@ def test_power_cut_sweep(driver):
     assert int(facts["ops_overwrite"]) > 500  # the workload really wrapped around
 
 
+def test_double_power_cut_sweep(driver):
+    """A second cut at every operation after recovering from a first one (every 11th
+    operation of the same workload): recovery of an already recovered store."""
+    out = run(driver, "sweep-double")
+    print(out)
+    assert int(out.split("cuts=")[1]) > 5000
+
+
 def test_reboot_through_file(driver, tmp_path):
     image = tmp_path / "flash.bin"
     run(driver, "reboot-write", str(image))      # 7 samples, then a cut inside the 8th
@@ -151,3 +159,4 @@ def test_scenarios_on_emulated_cortex_m4f(tmp_path):
     run = run_qemu(elf, timeout=60, expect_status=0)
     assert run.console.rstrip().endswith("ALL PASS"), run.console
     assert "PASS sweep cuts=" in run.console
+    assert "PASS sweep-double cuts=" in run.console

@@ -580,6 +580,8 @@ static void t_reboot_check(const char *path)
 #define SWEEP_MAXLEN 60
 #define MAX_IDS 256
 
+static uint32_t g_sweep_step; /* the step run_workload stopped at */
+
 typedef struct {
     uint32_t ids[MAX_IDS];
     uint32_t n;
@@ -606,16 +608,17 @@ static void list_store(idlist_t *l)
     }
 }
 
-/* The workload: SWEEP_STEPS steps, an erase_all at step 30, appends otherwise (a FULL
- * refusal retries the same sample next step). Stops at the first I/O error.
- * Returns 1 if it completed. On a cut, *present is the store after the last completed
- * step, *must the ids that must survive, *inflight the id being appended (0 if none). */
-static int run_workload(dt_store_full_policy_t policy, idlist_t *present, idlist_t *must,
-                        uint32_t *inflight)
+/* The workload: steps [first, last) of a fixed script: an erase_all at step 30, appends
+ * otherwise (a FULL refusal retries the same sample next step; sample k always gets id
+ * k + 1). Stops at the first I/O error. Returns 1 if it completed. On a cut, *present is
+ * the store after the last completed step, *must the ids that must survive, *inflight
+ * the id being appended (0 if none). */
+static int run_workload(dt_store_full_policy_t policy, uint32_t first, uint32_t last,
+                        idlist_t *present, idlist_t *must, uint32_t *inflight)
 {
-    uint32_t step, k = 0;
-    present->n = 0;
-    for (step = 0; step < SWEEP_STEPS; step++) {
+    uint32_t step;
+    list_store(present);
+    for (step = first; step < last; step++) {
         int err;
         uint32_t i, skip = 0;
         must->n = 0;
@@ -631,13 +634,11 @@ static int run_workload(dt_store_full_policy_t policy, idlist_t *present, idlist
             for (i = skip; i < present->n; i++) {
                 must->ids[must->n++] = present->ids[i];
             }
-            *inflight = k + 1;
-            err = append_k(k, SWEEP_MAXLEN, NULL);
-            if (err == DT_STORE_OK) {
-                k++;
-            }
+            *inflight = dt_store_next_id(&g_store);
+            err = append_k(*inflight - 1u, SWEEP_MAXLEN, NULL);
         }
         if (err == DT_STORE_ERR_IO) {
+            g_sweep_step = step;
             return 0;
         }
         CHECK(err == DT_STORE_OK || (err == DT_STORE_ERR_FULL && policy == DT_STORE_FULL_STOP));
@@ -646,61 +647,76 @@ static int run_workload(dt_store_full_policy_t policy, idlist_t *present, idlist
     return 1;
 }
 
+/* After a cut and a reboot: the store is a suffix of what it was after the last completed
+ * step, possibly followed by the in-flight sample; everything in must is there; ids go
+ * on above every acknowledged one. */
+static void check_after_cut(uint32_t cut, int torn, const idlist_t *present,
+                            const idlist_t *must, uint32_t inflight)
+{
+    static idlist_t after;
+    uint32_t i, j, k, max_ack;
+    list_store(&after);
+    j = after.n;
+    if (j > 0 && inflight != 0 && after.ids[j - 1] == inflight) {
+        j--;
+    }
+    CHECK(j <= present->n);
+    for (i = 0; i < j; i++) {
+        CHECK_EQ(after.ids[i], present->ids[present->n - j + i]);
+    }
+    for (i = 0; i < must->n; i++) {
+        for (k = 0; k < after.n && after.ids[k] != must->ids[i]; k++) {
+        }
+        if (k == after.n) {
+            fprintf(stderr, "cut %u torn %d: acknowledged id %u lost\n", (unsigned)cut,
+                    torn, (unsigned)must->ids[i]);
+            exit(1);
+        }
+    }
+    max_ack = present->n ? present->ids[present->n - 1] : 0;
+    CHECK(dt_store_next_id(&g_store) > max_ack);
+    CHECK_EQ(g_sim.violations, 0);
+}
+
+/* Five more appends after a reboot, then a second reboot must see the same store. */
+static void check_goes_on(dt_store_full_policy_t policy)
+{
+    static idlist_t after, again;
+    uint32_t i, id;
+    for (i = 0; i < 5; i++) {
+        uint32_t want = dt_store_next_id(&g_store);
+        int err = append_k(want - 1, SWEEP_MAXLEN, &id);
+        if (policy == DT_STORE_FULL_STOP && err == DT_STORE_ERR_FULL) {
+            break;
+        }
+        CHECK_EQ(err, DT_STORE_OK);
+        CHECK_EQ(id, want);
+    }
+    list_store(&after);
+    reopen(policy);
+    list_store(&again);
+    CHECK_EQ(again.n, after.n);
+    CHECK(memcmp(again.ids, after.ids, after.n * sizeof(after.ids[0])) == 0);
+    CHECK_EQ(g_sim.violations, 0);
+}
+
 static void sweep_one(dt_store_full_policy_t policy, int torn, uint32_t *cuts,
                       uint32_t *total_ops)
 {
-    static idlist_t present, must, after, again;
-    uint32_t cut;
+    static idlist_t present, must;
+    uint32_t cut, inflight;
     for (cut = 1;; cut++) {
-        uint32_t inflight, i, j, k, id, max_ack;
         fresh(256, 4, policy);
         dt_flash_sim_cut_at(&g_sim, cut, torn);
-        if (run_workload(policy, &present, &must, &inflight)) {
+        if (run_workload(policy, 0, SWEEP_STEPS, &present, &must, &inflight)) {
             *total_ops = g_sim.ops;
             CHECK_EQ(g_sim.violations, 0);
             return;
         }
         (*cuts)++;
         reopen(policy);
-        list_store(&after);
-        /* after = a suffix of present, possibly followed by the in-flight sample. */
-        j = after.n;
-        if (j > 0 && inflight != 0 && after.ids[j - 1] == inflight) {
-            j--;
-        }
-        CHECK(j <= present.n);
-        for (i = 0; i < j; i++) {
-            CHECK_EQ(after.ids[i], present.ids[present.n - j + i]);
-        }
-        /* Every acknowledged sample that was not being dropped is there. */
-        for (i = 0; i < must.n; i++) {
-            for (k = 0; k < after.n && after.ids[k] != must.ids[i]; k++) {
-            }
-            if (k == after.n) {
-                fprintf(stderr, "cut %u torn %d: acknowledged id %u lost\n", (unsigned)cut,
-                        torn, (unsigned)must.ids[i]);
-                exit(1);
-            }
-        }
-        /* The store goes on: ids above everything acknowledged, samples read back. */
-        max_ack = present.n ? present.ids[present.n - 1] : 0;
-        CHECK(dt_store_next_id(&g_store) > max_ack);
-        for (i = 0; i < 5; i++) {
-            uint32_t want = dt_store_next_id(&g_store);
-            int err = append_k(want - 1, SWEEP_MAXLEN, &id);
-            if (policy == DT_STORE_FULL_STOP && err == DT_STORE_ERR_FULL) {
-                break;
-            }
-            CHECK_EQ(err, DT_STORE_OK);
-            CHECK_EQ(id, want);
-        }
-        list_store(&after);
-        /* Recovery is repeatable: a second reboot sees exactly the same store. */
-        reopen(policy);
-        list_store(&again);
-        CHECK_EQ(again.n, after.n);
-        CHECK(memcmp(again.ids, after.ids, after.n * sizeof(after.ids[0])) == 0);
-        CHECK_EQ(g_sim.violations, 0);
+        check_after_cut(cut, torn, &present, &must, inflight);
+        check_goes_on(policy);
     }
 }
 
@@ -719,6 +735,52 @@ static int sweep_main(int argc, char **argv)
     printf("PASS sweep cuts=%u ops_overwrite=%u ops_stop=%u steps=%u\n", (unsigned)cuts,
            (unsigned)ops_over, (unsigned)ops_stop, (unsigned)SWEEP_STEPS);
     return 0;
+}
+
+/* Two power cuts: the first at every 11th operation of the workload, then, after the
+ * reboot (the newest page may now be closed, pages may be garbage), a second one at every
+ * operation of the next 4 steps. Recovery from a recovered store is what this checks. */
+static void t_sweep_double(void)
+{
+    static idlist_t present, must;
+    uint32_t first, second, inflight, cuts = 0, p;
+    int torn;
+    for (p = 0; p < 2; p++) {
+        dt_store_full_policy_t policy = p ? DT_STORE_FULL_STOP : DT_STORE_FULL_OVERWRITE_OLDEST;
+        for (torn = 0; torn < 3; torn++) {
+            for (first = 1;; first += 11) {
+                uint32_t base_ops;
+                int done = 0;
+                fresh(256, 4, policy);
+                dt_flash_sim_cut_at(&g_sim, first, torn);
+                if (run_workload(policy, 0, SWEEP_STEPS, &present, &must, &inflight)) {
+                    break;
+                }
+                /* Replay the same first cut, reboot, and retry the step that was cut. */
+                for (second = 1; !done; second++) {
+                    uint32_t step0;
+                    fresh(256, 4, policy);
+                    dt_flash_sim_cut_at(&g_sim, first, torn);
+                    (void)run_workload(policy, 0, SWEEP_STEPS, &present, &must, &inflight);
+                    step0 = g_sweep_step;
+                    reopen(policy);
+                    base_ops = g_sim.ops;
+                    dt_flash_sim_cut_at(&g_sim, base_ops + second, torn);
+                    if (run_workload(policy, step0, step0 + 4 < SWEEP_STEPS ? step0 + 4
+                                                                             : SWEEP_STEPS,
+                                     &present, &must, &inflight)) {
+                        done = 1;
+                        continue;
+                    }
+                    cuts++;
+                    reopen(policy);
+                    check_after_cut(second, torn, &present, &must, inflight);
+                    check_goes_on(policy);
+                }
+            }
+        }
+    }
+    printf("PASS sweep-double cuts=%u\n", (unsigned)cuts);
 }
 
 typedef struct {
@@ -744,6 +806,7 @@ static const scenario_t SCENARIOS[] = {
     {"failed-recovery", t_failed_recovery},
     {"corrupt", t_corrupt},
     {"sweep", t_sweep},
+    {"sweep-double", t_sweep_double},
 };
 #define N_SCENARIOS (sizeof(SCENARIOS) / sizeof(SCENARIOS[0]))
 
