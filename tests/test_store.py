@@ -135,6 +135,10 @@ def test_compiles_for_cortex_m4f(tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
+    sim = subprocess.run([arm, *WARN, *ARM_FLAGS, "-DDT_FLASH_SIM_NO_FILES", f"-I{STORE}",
+                          "-c", str(STORE / "dt_flash_sim.c"), "-o", str(tmp_path / "sim.o")],
+                         capture_output=True, text=True)
+    assert sim.returncode == 0 and sim.stderr == "", sim.stderr
     # No heap, no stdio: the store needs nothing from libc but the mem* functions.
     nm = shutil.which("arm-none-eabi-nm")
     if nm:
