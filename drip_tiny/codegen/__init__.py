@@ -40,5 +40,9 @@ def generate(tflite, out_dir: str | os.PathLike, keep=(), with_kernels: bool = F
         for source in emit.kernel_sources(program):
             shutil.copy2(source, out / source.name)
             shutil.copy2(source.with_suffix(".h"), out / source.with_suffix(".h").name)
-        shutil.copy2(emit.kernels_dir() / "dt_fixedpoint.h", out / "dt_fixedpoint.h")
+        # Headers without a .c are shared helpers (dt_fixedpoint.h, dt_pool2d_common.h,
+        # ...): copy them all rather than track which kernel includes which.
+        for header in emit.kernels_dir().glob("*.h"):
+            if not header.with_suffix(".c").exists():
+                shutil.copy2(header, out / header.name)
     return program

@@ -10,12 +10,12 @@ void dt_avg_pool2d_s8(const dt_avg_pool2d_s8_params_t *p, const int8_t *input, i
         const int8_t *image = input + b * p->input_h * in_row;
         for (int32_t oy = 0; oy < p->output_h; ++oy) {
             const int32_t y0 = oy * p->stride_h - p->pad_h;
-            const int32_t ky_start = y0 < 0 ? -y0 : 0;
-            const int32_t ky_end = p->filter_h < p->input_h - y0 ? p->filter_h : p->input_h - y0;
+            int32_t ky_start, ky_end;
+            dt_pool2d_clip(y0, p->filter_h, p->input_h, &ky_start, &ky_end);
             for (int32_t ox = 0; ox < p->output_w; ++ox) {
                 const int32_t x0 = ox * p->stride_w - p->pad_w;
-                const int32_t kx_start = x0 < 0 ? -x0 : 0;
-                const int32_t kx_end = p->filter_w < p->input_w - x0 ? p->filter_w : p->input_w - x0;
+                int32_t kx_start, kx_end;
+                dt_pool2d_clip(x0, p->filter_w, p->input_w, &kx_start, &kx_end);
                 /* The generator rejects geometries with an empty window
                  * (TFLM fails at run time there). */
                 const int32_t count = (ky_end - ky_start) * (kx_end - kx_start);

@@ -9,15 +9,10 @@
 
 #include <stdint.h>
 
-typedef struct {
-    int32_t batches;
-    int32_t input_h, input_w, channels;
-    int32_t output_h, output_w;
-    int32_t filter_h, filter_w;
-    int32_t stride_h, stride_w;
-    int32_t pad_h, pad_w;          /* top/left padding */
-    int32_t act_min, act_max;
-} dt_max_pool2d_s8_params_t;
+#include "dt_pool2d_common.h"
+
+/* The parameters both poolings share (dt_pool2d_common.h). */
+typedef dt_pool2d_s8_params_t dt_max_pool2d_s8_params_t;
 
 /*
  * @param[in]  input   [batches][input_h][input_w][channels]
