@@ -388,15 +388,25 @@ static int append_locked(dt_store_t *s, const dt_sample_meta_t *meta, const uint
     return DT_STORE_OK;
 }
 
+/* ERR_ARG without a store or flash, ERR_IO while a failed recovery keeps it closed. */
+static int check_usable(const dt_store_t *store)
+{
+    if (store == NULL || store->flash == NULL) {
+        return DT_STORE_ERR_ARG;
+    }
+    return store->ready ? DT_STORE_OK : DT_STORE_ERR_IO;
+}
+
 int dt_store_append(dt_store_t *store, const dt_sample_meta_t *meta, const void *data,
                     uint32_t len, uint32_t *id)
 {
     int err;
-    if (store == NULL || store->flash == NULL || meta == NULL || (data == NULL && len > 0)) {
+    if (meta == NULL || (data == NULL && len > 0)) {
         return DT_STORE_ERR_ARG;
     }
-    if (!store->ready) {
-        return DT_STORE_ERR_IO;
+    err = check_usable(store);
+    if (err) {
+        return err;
     }
     if (len > dt_store_max_sample(store)) {
         return DT_STORE_ERR_TOO_BIG;
@@ -473,11 +483,9 @@ int dt_store_read(const dt_store_t *store, uint32_t index, dt_sample_meta_t *met
 {
     uint32_t i, off;
     int err;
-    if (store == NULL || store->flash == NULL) {
-        return DT_STORE_ERR_ARG;
-    }
-    if (!store->ready) {
-        return DT_STORE_ERR_IO;
+    err = check_usable(store);
+    if (err) {
+        return err;
     }
     for (i = 0; i < store->live; i++) {
         uint32_t page = store->order[i];
@@ -498,11 +506,10 @@ int dt_store_read_id(const dt_store_t *store, uint32_t id, dt_sample_meta_t *met
                      void *buf, uint32_t buf_len, uint32_t *out_len)
 {
     uint32_t i, k;
-    if (store == NULL || store->flash == NULL) {
-        return DT_STORE_ERR_ARG;
-    }
-    if (!store->ready) {
-        return DT_STORE_ERR_IO;
+    int err;
+    err = check_usable(store);
+    if (err) {
+        return err;
     }
     for (i = 0; i < store->live; i++) {
         uint32_t page = store->order[i];
@@ -535,11 +542,9 @@ int dt_store_erase_all(dt_store_t *store)
 {
     uint32_t keep, p;
     int err;
-    if (store == NULL || store->flash == NULL) {
-        return DT_STORE_ERR_ARG;
-    }
-    if (!store->ready) {
-        return DT_STORE_ERR_IO;
+    err = check_usable(store);
+    if (err) {
+        return err;
     }
     /* A fresh page first, so base_id keeps ids monotonic even if every other page goes. */
     err = open_page(store, 1);
@@ -589,10 +594,11 @@ uint32_t dt_store_max_sample(const dt_store_t *store)
 uint32_t dt_store_free_bytes(const dt_store_t *store)
 {
     uint32_t p, total = 0;
-    const uint32_t psize = store->flash->page_size;
-    if (!store->ready) {
+    uint32_t psize;
+    if (check_usable(store) != DT_STORE_OK) {
         return 0;
     }
+    psize = store->flash->page_size;
     if (store->live > 0) {
         const dt_store_page_t *pg = &store->pages[store->order[store->live - 1u]];
         if (!pg->closed) {
