@@ -522,7 +522,7 @@ int dt_store_read_id(const dt_store_t *store, uint32_t id, dt_sample_meta_t *met
          * reused on the next page), so compare each one. */
         for (k = 0; k < pg->count; k++) {
             uint32_t w[3], n;
-            int err = flash_read(store, off, w, sizeof(w));
+            err = flash_read(store, off, w, sizeof(w));
             if (err) {
                 return err;
             }
