@@ -104,8 +104,6 @@ def _measure(name: str, data: bytes, thresholds, target=None, logits=None) -> di
         if line:
             device = (int(line[1]), float(np.frombuffer(bytes.fromhex(line[2])[::-1],
                                                         dtype=np.float32)[0]), bool(int(line[3])))
-        size = subprocess.run(["arm-none-eabi-size", str(tmp / "work" / "bench.elf")],
-                              capture_output=True, text=True).stdout
     return {"model": name, "variant": thresholds.variant, "head": cam.head.op_names,
             "target": list(cam.target.shape[1:]), "macs": result.macs,
             "inference_instructions": result.invoke_instructions,

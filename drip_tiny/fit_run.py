@@ -9,12 +9,9 @@ Writes into the run directory (each file replaced whole, never half-written):
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 
 from . import rundir
 from .drip.plots import plot_thresholds
@@ -35,41 +32,14 @@ class FitResult:
     files: tuple[Path, ...]
 
 
-def write_scores_csv(path: Path, scores: SplitScores, keep: np.ndarray | None = None) -> None:
+def write_scores_csv(path: Path, scores: SplitScores) -> None:
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["index", "true_class", "predicted_class", "drips"] +
-                        (["keep"] if keep is not None else []))
+        writer.writerow(["index", "true_class", "predicted_class", "drips"])
         for i in range(len(scores)):
-            row = [int(scores.indices[i]), int(scores.labels[i]), int(scores.predicted[i]),
-                   repr(float(scores.drips[i]))]  # repr: the float64 round-trips exactly
-            writer.writerow(row + ([int(keep[i])] if keep is not None else []))
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
-
-
-def replace_files(outputs: dict) -> None:
-    """Write every file to a temporary name beside it, then rename all into place: an error
-    while writing leaves the old files untouched and no temporary file behind."""
-    temps: dict[Path, Path] = {}
-    try:
-        for final, write in outputs.items():
-            fd, tmp = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=final.suffix,
-                                       dir=final.parent)
-            os.close(fd)
-            temps[final] = Path(tmp)
-            write(Path(tmp))
-            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
-    except BaseException:
-        for tmp in temps.values():
-            tmp.unlink(missing_ok=True)
-        raise
-    for final, tmp in temps.items():
-        os.replace(tmp, final)
+            writer.writerow([int(scores.indices[i]), int(scores.labels[i]),
+                             int(scores.predicted[i]),
+                             repr(float(scores.drips[i]))])  # repr: round-trips exactly
 
 
 def fit_run(run: Path, dpw: float = 25.0, variant: str = "minmax", path: str = "int8",
@@ -91,5 +61,5 @@ def fit_run(run: Path, dpw: float = 25.0, variant: str = "minmax", path: str = "
         run / VALIDATION_SCORES: lambda p: write_scores_csv(p, scores),
         run / THRESHOLDS_PLOT: lambda p: plot_thresholds(scores.drips, classes, thresholds, p),
     }
-    replace_files(outputs)
+    rundir.replace_files(outputs)
     return FitResult(thresholds=thresholds, scores=scores, files=tuple(outputs))

@@ -18,3 +18,15 @@ def shipped_dir(name: str) -> Path:
     raise DripTinyError(
         f"the {name}/ folder is missing from this installation of drip-tiny; "
         "reinstall it with `pip install .` from a complete source checkout")
+
+
+def cache_dir(name: str) -> Path:
+    """drip-tiny's build cache for `name` (codegen, emulate, ...): $DRIP_TINY_CACHE/name, or
+    the XDG cache (~/.cache/drip-tiny/name). Not created here."""
+    import os
+
+    env = os.environ.get("DRIP_TINY_CACHE")
+    if env:
+        return Path(env) / name
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "drip-tiny" / name

@@ -124,3 +124,29 @@ def load_split(run: Path, name: str):
 
     dataset = load_run_dataset(run)
     return split_arrays(dataset, Splits.load(Path(run) / SPLITS), name)
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+def replace_files(outputs: dict) -> None:
+    """Write every file to a temporary name beside it, then rename all into place: an error
+    while writing leaves the old files untouched and no temporary file behind."""
+    temps: dict[Path, Path] = {}
+    try:
+        for final, write in outputs.items():
+            fd, tmp = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=final.suffix,
+                                       dir=final.parent)
+            os.close(fd)
+            temps[final] = Path(tmp)
+            write(Path(tmp))
+            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
+    except BaseException:
+        for tmp in temps.values():
+            tmp.unlink(missing_ok=True)
+        raise
+    for final, tmp in temps.items():
+        os.replace(tmp, final)

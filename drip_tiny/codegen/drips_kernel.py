@@ -17,11 +17,12 @@ import numpy as np
 
 from .. import __version__
 from ..drip.int8_gradcam import Int8GradCam
-from ..drip.int8_head import RESHAPE_OPS, HeadStep, _pool_geometry
+from ..drip.int8_head import RESHAPE_OPS, HeadStep, pool_geometry
 from ..drip.thresholds import Thresholds
 from ..errors import ModelError
 from ..resources import shipped_dir
 from ..tflite_file import TensorInfo
+from .ops.base import size_of
 
 KERNEL_FILES = ("drips_kernel.h", "drips_kernel.c")
 THRESHOLDS_FILE = "drip_thresholds.h"
@@ -47,10 +48,6 @@ def _environment():
     return jinja2.Environment(loader=jinja2.FileSystemLoader(str(shipped_dir("templates"))),
                               undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
                               trim_blocks=True, lstrip_blocks=True)
-
-
-def _size(t: TensorInfo) -> int:
-    return int(np.prod(t.shape))
 
 
 def _blocks(cam: Int8GradCam):
@@ -83,13 +80,13 @@ def _blocks(cam: Int8GradCam):
                 six_q = out.zero_point + int(np.floor(np.float32(6.0) / np.float32(out.scale) + 0.5))
                 six = six_q if six_q <= 127 else None
             blocks.append({"kind": "mask", "comment": f"{step.activation} of {name} '{out.name}'",
-                           "tensor": head_index(out), "n": _size(out),
+                           "tensor": head_index(out), "n": size_of(out),
                            "low": max(-128, out.zero_point), "six": six})
         if is_first and name != "FULLY_CONNECTED":
             if step.data_in.shape[-1] != channels or step.data_out.shape[-1] != channels:
                 raise ModelError(f"{name} next to the target changes the channel count; the "
                                  "DRIP kernel needs channels last and unchanged")
-            outputs = _size(step.data_out) // channels
+            outputs = size_of(step.data_out) // channels
             factor = step.lcm if name in ("MEAN", "AVERAGE_POOL_2D") else 1
             if fused_mean is not None:
                 # The MEAN after this op spread one value per channel over all its outputs:
@@ -124,11 +121,11 @@ def _blocks(cam: Int8GradCam):
                 fused_mean = "MEAN"  # the next block reads cur per channel (see above)
             else:
                 blocks.append({"kind": "mean", "comment": "MEAN (global average pool)",
-                               "count": _size(step.data_in) // step.data_in.shape[-1],
+                               "count": size_of(step.data_in) // step.data_in.shape[-1],
                                "channels": step.data_in.shape[-1]})
-                max_g = max(max_g, _size(step.data_in))
+                max_g = max(max_g, size_of(step.data_in))
         elif name in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
-            strides, filters, pads = _pool_geometry(step.op, step.data_in, step.data_out)
+            strides, filters, pads = pool_geometry(step.op, step.data_in, step.data_out)
             block = {"kind": "avg_pool" if name == "AVERAGE_POOL_2D" else "max_pool",
                      "comment": name, "in_h": step.data_in.shape[1], "in_w": step.data_in.shape[2],
                      "out_h": step.data_out.shape[1], "out_w": step.data_out.shape[2],
@@ -138,13 +135,13 @@ def _blocks(cam: Int8GradCam):
             if name == "MAX_POOL_2D":
                 block["tensor"] = head_index(step.data_in)
             blocks.append(block)
-            max_g = max(max_g, _size(step.data_in))
-            max_wide = max(max_wide, _size(step.data_in))
+            max_g = max(max_g, size_of(step.data_in))
+            max_wide = max(max_wide, size_of(step.data_in))
         elif name == "REDUCE_MAX":
             blocks.append({"kind": "reduce_max", "comment": "REDUCE_MAX (global max pool)",
                            "tensor": head_index(step.data_in), "channels": step.data_in.shape[-1],
-                           "positions": _size(step.data_in) // step.data_in.shape[-1]})
-            max_g = max(max_g, _size(step.data_in))
+                           "positions": size_of(step.data_in) // step.data_in.shape[-1]})
+            max_g = max(max_g, size_of(step.data_in))
         else:  # RELU / RELU6 ops: their mask block is all they do
             pass
         one_hot = False
@@ -228,12 +225,12 @@ def write_drips_kernel(kernel: DripsKernel, out_dir: Path) -> list[Path]:
 def generate_for_run(run: Path) -> DripsKernel:
     """The DRIP kernel for a run directory: its model.tflite and thresholds.json."""
     from .. import rundir
+    from ..drip.run_scores import run_model
     from ..fit_run import THRESHOLDS
-    from ..tflite_file import read_model
 
     run = rundir.check_run(run)
     thresholds = Thresholds.load(run / THRESHOLDS)
-    data = (run / rundir.MODEL_TFLITE).read_bytes()
+    data, target, logits = run_model(run)
     if thresholds.model_sha256 and thresholds.model_sha256 != hashlib.sha256(data).hexdigest():
         raise ModelError(f"{run / THRESHOLDS} was fitted for another model; re-run "
                          f"`drip-tiny fit {run}`")
@@ -241,8 +238,5 @@ def generate_for_run(run: Path) -> DripsKernel:
         raise ModelError(f"{run / THRESHOLDS} was fitted on the float path, but the device "
                          f"scores with int8 Grad-CAM; re-run `drip-tiny fit {run}` (int8 is "
                          "the default)")
-    meta = rundir.load_json(run, rundir.METADATA)["int8"]
-    outputs = read_model(data).outputs
-    return generate_drips_kernel(data, thresholds, target=outputs[meta["target_output"]].index,
-                                 logits=outputs[meta["logits_output"]].index,
+    return generate_drips_kernel(data, thresholds, target=target, logits=logits,
                                  model_name=f"{run.name}/{rundir.MODEL_TFLITE}")

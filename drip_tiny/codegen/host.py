@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import CodegenError
+from ..resources import cache_dir as user_cache_dir
 from . import emit
 from .graph import Program, build
 
@@ -29,11 +30,7 @@ _LOCK = threading.Lock()  # one arena per loaded library
 
 
 def cache_root() -> Path:
-    env = os.environ.get("DRIP_TINY_CACHE")
-    if env:
-        return Path(env) / "codegen"
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "drip-tiny" / "codegen"
+    return user_cache_dir("codegen")
 
 
 def compiler(name: str | None = None) -> str:

@@ -35,7 +35,7 @@ def _pct(value) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..fit_run import replace_files
+    from ..rundir import replace_files
     from ..simulate_run import simulate_run
 
     result = simulate_run(args.run, split=args.split, thresholds_file=args.thresholds,

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -72,6 +73,7 @@ class HeadStep:
     weight_scales: tuple[float, ...] = ()
     weight_multipliers: np.ndarray | None = None  # per-channel: round(s_o / max s * 2**30)
     lcm: int = 1  # average pools: L
+    counts: np.ndarray | None = field(default=None, compare=False)  # average pools: per output
     needs: tuple[int, ...] = ()  # tensor indices whose int8 values the backward pass reads
 
 
@@ -100,7 +102,7 @@ class Int8Head:
     def needed_tensors(self) -> tuple[int, ...]:
         return tuple(sorted({i for s in self.steps for i in s.needs}))
 
-    @property
+    @cached_property
     def first_op(self) -> HeadStep | None:
         """The first operator after the target that is not a reshape. Its backward result is
         not normalized: Grad-CAM only needs its per-channel sum (alpha), which the C kernel
@@ -204,14 +206,14 @@ def _step(info: ModelInfo, op: OperatorInfo, current: int) -> HeadStep:
     if op.name == "MAX_POOL_2D":
         needs = needs + (data_in.index,)
         return HeadStep(op=op, data_in=data_in, data_out=out, activation=activation, needs=needs)
-    counts = _pool_counts(op, data_in, out)
+    counts = _pool_counts(op, data_in, out)  # computed once here, read by every backward pass
     lcm = math.lcm(*np.unique(counts).tolist())
     if lcm > MAX_POOL_LCM or lcm * int(np.prod(out.shape[1:3])) > (1 << 32):
         # Keeps the unnormalized per-channel sums of a pool next to the target below 2**62.
         raise _refuse(op, out, f"its window counts have least common multiple {lcm} over "
                                f"{int(np.prod(out.shape[1:3]))} outputs")
     return HeadStep(op=op, data_in=data_in, data_out=out, activation=activation, lcm=lcm,
-                    needs=needs)
+                    counts=counts, needs=needs)
 
 
 def _fc_step(info, op, data_in, out, activation, needs) -> HeadStep:
@@ -244,7 +246,7 @@ def _check_spatial_axes(info, op, data_in, out) -> None:
                                f"over the spatial axes {list(range(1, rank - 1))} is supported")
 
 
-def _pool_geometry(op, data_in, out):
+def pool_geometry(op, data_in, out):
     """Per axis (H, W): stride, filter, pad_before (TFLite's SAME/VALID rule)."""
     opts = op.options
     strides = (opts.get("strideH", 1), opts.get("strideW", 1))
@@ -261,7 +263,7 @@ def _pool_geometry(op, data_in, out):
 def _window_offsets(op, data_in, out):
     """For each filter offset (fy, fx) in row-major order: the input rows/cols each output
     reads and whether they are inside the input."""
-    strides, filters, pads = _pool_geometry(op, data_in, out)
+    strides, filters, pads = pool_geometry(op, data_in, out)
     oy = np.arange(out.shape[1])[:, None]
     ox = np.arange(out.shape[2])[None, :]
     for fy in range(filters[0]):
@@ -319,8 +321,7 @@ def _mean_backward(step, g):
 
 def _avg_pool_backward(step, g):
     op, data_in, out = step.op, step.data_in, step.data_out
-    counts = _pool_counts(op, data_in, out)
-    g = g.reshape(out.shape)[0] * (step.lcm // counts)[:, :, None]
+    g = g.reshape(out.shape)[0] * (step.lcm // step.counts)[:, :, None]
     g_in = np.zeros(data_in.shape[1:], dtype=np.int64)
     for iy, ix, valid in _window_offsets(op, data_in, out):
         g_in[iy[valid], ix[valid]] += g[valid]

@@ -36,15 +36,21 @@ def model_sha256(run: Path) -> str:
     return hashlib.sha256((Path(run) / rundir.MODEL_TFLITE).read_bytes()).hexdigest()
 
 
-def int8_gradcam_for_run(run: Path) -> Int8GradCam:
-    """Int8GradCam on the run's model, with the target and logits its metadata names."""
-    meta = rundir.load_json(rundir.check_run(run), rundir.METADATA)["int8"]
-    data = (Path(run) / rundir.MODEL_TFLITE).read_bytes()
+def run_model(run: Path) -> tuple[bytes, int, int]:
+    """(model.tflite bytes, target tensor index, logits tensor index) of a run, as its
+    metadata names the two outputs."""
     from ..tflite_file import read_model
 
+    meta = rundir.load_json(rundir.check_run(run), rundir.METADATA)["int8"]
+    data = (Path(run) / rundir.MODEL_TFLITE).read_bytes()
     outputs = read_model(data).outputs
-    return Int8GradCam(data, target=outputs[meta["target_output"]].index,
-                       logits=outputs[meta["logits_output"]].index)
+    return data, outputs[meta["target_output"]].index, outputs[meta["logits_output"]].index
+
+
+def int8_gradcam_for_run(run: Path) -> Int8GradCam:
+    """Int8GradCam on the run's model, with the target and logits its metadata names."""
+    data, target, logits = run_model(run)
+    return Int8GradCam(data, target=target, logits=logits)
 
 
 def score_arrays(run: Path, x: np.ndarray, path: str, variant: str,

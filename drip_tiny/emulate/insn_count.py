@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import EmulatorError, EmulatorTimeout
+from ..resources import cache_dir as user_cache_dir
 from .board import Board, load_board
 
 ARM_GCC = "arm-none-eabi-gcc"
@@ -81,11 +82,7 @@ def _qemu(board: Board) -> str:
 
 
 def _cache_root() -> Path:
-    env = os.environ.get("DRIP_TINY_CACHE")
-    if env:
-        return Path(env) / "emulate"
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "drip-tiny" / "emulate"
+    return user_cache_dir("emulate")
 
 
 def _run_tool(command: list[str], what: str) -> str:

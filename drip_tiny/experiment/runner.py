@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import ConfigError, RunDirError
+from ..rundir import replace_files
 from .config import ExperimentConfig
 
 CONFIG_FILE = "config.json"
@@ -27,9 +28,7 @@ def run_file(out: Path, index: int) -> Path:
 
 
 def _write_atomic(path: Path, data: dict) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=1) + "\n")
-    os.replace(tmp, path)
+    replace_files({path: lambda p: p.write_text(json.dumps(data, indent=1) + "\n")})
 
 
 def _load_dataset(config: ExperimentConfig):
