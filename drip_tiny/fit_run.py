@@ -12,7 +12,6 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-
 from . import rundir
 from .drip.plots import plot_thresholds
 from .drip.run_scores import SplitScores, model_sha256, score_split

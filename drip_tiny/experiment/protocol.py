@@ -76,12 +76,9 @@ def _flip_labels(y: np.ndarray, percent: float, num_classes: int, rng) -> tuple[
     return y, mask
 
 
-def _scores(config, baseline, dataset, x_train, x_val, x_prod, seed):
+def _scores(config, baseline, x_train, x_val, x_prod, seed):
     """DRIP scores of validation and production with the baseline, plus the logits the other
     rules use and the host time per retention decision."""
-    from ..drip.variants import check_variant
-
-    check_variant(config.variant)
     if config.path == "int8":
         from ..drip.int8_gradcam import Int8GradCam
         from ..models import with_target_output, find_target_layer
@@ -143,8 +140,8 @@ def run_protocol(config: ExperimentConfig, run_index: int, dataset) -> dict:
     trainer.baseline = baseline = trainer.fit(x_train, y_train, epochs, retrained=False)
     models = {"baseline": _metrics(baseline, x_test, y_test, n_cls)}
 
-    val, prod, logits, seconds_per_decision = _scores(config, baseline, dataset, x_train,
-                                                      x_val, x_prod, seed)
+    val, prod, logits, seconds_per_decision = _scores(config, baseline, x_train, x_val,
+                                                      x_prod, seed)
     val_classes = val.predicted if config.group_by == "predicted" else y_val
 
     def drip_keep(dpw: float) -> np.ndarray:
