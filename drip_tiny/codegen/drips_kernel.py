@@ -9,7 +9,8 @@ to about 1e-6 relative. Never imports TensorFlow.
 from __future__ import annotations
 
 import hashlib
-import json
+import struct
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -168,8 +169,22 @@ def class_constants(cam: Int8GradCam) -> list[float]:
     return [cam.raw_constant(cam.head.gradient(c, zeros)) for c in range(cam.num_classes)]
 
 
-def thresholds_sha256(thresholds: Thresholds) -> str:
-    return hashlib.sha256(json.dumps(thresholds.to_json(), sort_keys=True).encode()).hexdigest()
+def thresholds_record(thresholds: Thresholds) -> bytes:
+    """The thresholds as the device holds and receives them (docs/protocol.md
+    SET_THRESHOLDS): per class float32 lower, float32 upper, uint8 has_window, little
+    endian; a class without a window has 0.0 for both bounds."""
+    out = bytearray()
+    for c in thresholds.classes:
+        has = c.lower is not None
+        out += struct.pack("<ffB", float(np.float32(c.lower)) if has else 0.0,
+                           float(np.float32(c.upper)) if has else 0.0, int(has))
+    return bytes(out)
+
+
+def thresholds_hash(thresholds: Thresholds) -> int:
+    """DRIP_THRESHOLDS_HASH: CRC-32 (zlib's) of thresholds_record, so the device can
+    compute the same value for thresholds it receives at run time."""
+    return zlib.crc32(thresholds_record(thresholds))
 
 
 def generate_drips_kernel(model_bytes: bytes, thresholds: Thresholds, target=None, logits=None,
@@ -200,7 +215,7 @@ def generate_drips_kernel(model_bytes: bytes, thresholds: Thresholds, target=Non
         "arrays": arrays, "max_g": max_g, "max_wide": max_wide, "work_bytes": work,
         "uses_wide": any(b["kind"] in ("fc", "avg_pool", "max_pool") for b in blocks),
         "dpw": f"{thresholds.dpw:g}", "path": thresholds.path, "group_by": thresholds.group_by,
-        "thresholds_sha256": thresholds_sha256(thresholds),
+        "thresholds_hash": f"{thresholds_hash(thresholds):08x}",
         "classes": [{"lower": _c_float(c.lower) if c.lower is not None else "0.0f",
                      "upper": _c_float(c.upper) if c.upper is not None else "0.0f",
                      "has_window": int(c.lower is not None)} for c in thresholds.classes],

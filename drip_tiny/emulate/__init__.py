@@ -10,7 +10,7 @@ Never imports TensorFlow.
 """
 
 from ..errors import EmulatorError, EmulatorTimeout
-from .board import DEFAULT_BOARD, Board, load_board
+from ..boards import DEFAULT_BOARD, Board, load_board
 from .bench import ModelBench, bench_input, bench_model
 from .insn_count import (ElfSizes, InsnCounts, QemuRun, build_elf, build_plugin,
                          count_instructions, elf_sizes, qemu_command, run_qemu,

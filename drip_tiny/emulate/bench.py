@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError, EmulatorError
-from .board import Board, load_board
+from ..boards import Board, load_board
 from .insn_count import ElfSizes, build_elf, count_instructions, elf_sizes
 
 BENCH_MAIN = "dt_bench_model.c"

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from ..errors import EmulatorError, EmulatorTimeout
 from ..resources import cache_dir as user_cache_dir
-from .board import Board, load_board
+from ..boards import Board, load_board, require_qemu
 
 ARM_GCC = "arm-none-eabi-gcc"
 ARM_NM = "arm-none-eabi-nm"
@@ -78,7 +78,8 @@ def _tool(name: str, packages: str) -> str:
 
 
 def _qemu(board: Board) -> str:
-    return _tool(board.qemu.binary, board.qemu.debian_package)
+    qemu = require_qemu(board)
+    return _tool(qemu.binary, qemu.debian_package)
 
 
 def _cache_root() -> Path:
@@ -106,7 +107,7 @@ def build_plugin(board: Board | None = None, *, cc: str | None = None,
     board = board or load_board()
     cc = cc or os.environ.get("CC") or "cc"
     cc_path = _tool(cc, "gcc")
-    source = board.qemu.plugin_source
+    source = require_qemu(board).plugin_source
     digest = hashlib.sha256(source.read_bytes()
                             + " ".join([cc_path, *PLUGIN_FLAGS]).encode()).hexdigest()
     root = Path(cache_dir) if cache_dir else _cache_root()
@@ -184,7 +185,8 @@ def qemu_command(elf: str | os.PathLike, board: Board | None = None,
                  plugin: str | None = None) -> list[str]:
     """The QEMU command line for elf; plugin is '<path.so>,arg=value,...'."""
     board = board or load_board()
-    command = [_qemu(board), "-M", board.qemu.machine, *board.qemu.args, "-kernel", str(elf)]
+    qemu = require_qemu(board)
+    command = [_qemu(board), "-M", qemu.machine, *qemu.args, "-kernel", str(elf)]
     if plugin:
         command += ["-plugin", plugin]
     return command
