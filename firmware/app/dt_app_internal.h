@@ -1,0 +1,84 @@
+/*
+ * Shared between dt_app.c (frames, replay, dispatch) and dt_app_commands.c (what each
+ * command does). Private to firmware/app.
+ */
+#ifndef DT_APP_INTERNAL_H
+#define DT_APP_INTERNAL_H
+
+#include <stdint.h>
+
+#include "dt_app.h"
+#include "dt_app_config.h"
+#include "dt_frame_rx.h"
+#include "dt_packet.h"
+#include "dt_settings.h"
+#include "dt_store.h"
+
+enum {
+    DT_CMD_IDENTIFY = 0x01,
+    DT_CMD_CLASSIFY = 0x02,
+    DT_CMD_STATISTICS = 0x03,
+    DT_CMD_STORE_LIST = 0x10,
+    DT_CMD_STORE_READ = 0x11,
+    DT_CMD_STORE_ERASE = 0x12,
+    DT_CMD_SET_THRESHOLDS = 0x20,
+    DT_CMD_RESET_THRESHOLDS = 0x21,
+    DT_CMD_RESET = 0x7F
+};
+
+typedef enum {
+    DT_STATUS_OK = 0,
+    DT_STATUS_ERR_CRC = 1,
+    DT_STATUS_ERR_VERSION = 2,
+    DT_STATUS_ERR_UNKNOWN_COMMAND = 3,
+    DT_STATUS_ERR_LENGTH = 4,
+    DT_STATUS_ERR_TOO_LONG = 5,
+    DT_STATUS_ERR_SAMPLE_SIZE = 6,
+    DT_STATUS_ERR_STORE = 7,
+    DT_STATUS_ERR_STORE_FULL = 8,
+    DT_STATUS_ERR_NOT_FOUND = 9,
+    DT_STATUS_ERR_THRESHOLDS = 10,
+    DT_STATUS_ERR_BUSY = 11
+} dt_status_t;
+
+/* CLASSIFY's store result. */
+enum { DT_STORED = 0, DT_NOT_STORED = 1, DT_STORE_WAS_FULL = 2, DT_STORE_FAILED = 3 };
+
+#define DT_APP_NOT_STORED 0xFFFFFFFFu
+
+typedef struct {
+    dt_store_t store;
+    int store_status;      /* dt_store_open's result; the store is usable when 0 */
+    dt_settings_t settings;
+    dt_app_stats_t stats;
+    dt_frame_rx_t rx;
+    uint8_t rx_buf[DT_APP_RX_BYTES];
+    /* The reply to the last valid request, kept to answer a repeat of it (same sequence
+     * number and same CRC) without running it again. */
+    uint8_t reply[DT_APP_REPLY_BYTES];
+    uint32_t reply_len;
+    uint16_t last_sequence;
+    uint32_t last_crc;
+    uint8_t have_last;
+    uint8_t reset_requested;
+} dt_app_t;
+
+/* A command handler writes its reply payload (status byte first) into out (cap bytes)
+ * and returns its length. */
+typedef struct {
+    dt_app_t *app;
+    const dt_packet_t *request;
+    uint8_t *out;
+    uint32_t cap;
+} dt_command_t;
+
+/* An error payload: status then message (at most 64 bytes). */
+uint32_t dt_app_error(uint8_t *out, dt_status_t status, const char *message);
+
+/* The store error's name for ERR_STORE messages. */
+const char *dt_app_store_error_text(int err);
+
+/* Runs the request; returns the reply payload length. */
+uint32_t dt_app_run_command(const dt_command_t *cmd);
+
+#endif /* DT_APP_INTERNAL_H */

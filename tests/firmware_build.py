@@ -1,0 +1,51 @@
+"""A minimal build of the host firmware for the tests: the run's generated model sources
+(write_model_sources) plus every firmware source, compiled by the machine's cc in one
+command. `drip-tiny export --board host` is the official build; this one only needs to
+be small and strict (-Wall -Wextra -Werror, optionally the sanitizers)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FIRMWARE = ROOT / "firmware"
+HOST_BOARD = ROOT / "boards" / "host"
+WARNINGS = ["-Wall", "-Wextra", "-Werror"]
+SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all",
+            "-fno-omit-frame-pointer"]
+APP_INCLUDES = [FIRMWARE / d for d in ("app", "protocol", "store", "board")]
+
+
+def cc() -> str:
+    return os.environ.get("CC") or shutil.which("cc") or "gcc"
+
+
+def app_sources() -> list[Path]:
+    """What every board compiles besides its drivers and the generated files."""
+    return sorted([*(FIRMWARE / "app").glob("*.c"), *(FIRMWARE / "protocol").glob("*.c"),
+                   FIRMWARE / "store" / "dt_store.c"])
+
+
+def build_host_firmware(run, out_dir, defines=(), sanitize=False) -> Path:
+    """Generate the run's model sources into out_dir/generated and link out_dir/firmware."""
+    from drip_tiny.export.app_model import write_model_sources
+
+    out = Path(out_dir)
+    gen = out / "generated"
+    write_model_sources(run, gen)
+    board = json.loads((HOST_BOARD / "board.json").read_text())
+    sources = [*app_sources(), FIRMWARE / "store" / "dt_flash_sim.c",
+               *(HOST_BOARD / d for d in board["drivers"]), *sorted(gen.glob("*.c"))]
+    includes = [*APP_INCLUDES, HOST_BOARD, gen]
+    exe = out / "firmware"
+    command = [cc(), "-std=c99", "-O1", "-g", *WARNINGS, *(SANITIZE if sanitize else []),
+               *(f"-D{d}" for d in [*board["defines"], *defines]),
+               *(f"-I{p}" for p in includes), *map(str, sources), "-o", str(exe), "-lm"]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"host firmware build failed:\n{result.stderr[-4000:]}")
+    return exe
