@@ -30,7 +30,7 @@ def app_sources() -> list[Path]:
                    FIRMWARE / "store" / "dt_store.c"])
 
 
-def build_host_firmware(run, out_dir, defines=(), sanitize=False) -> Path:
+def build_host_firmware(run, out_dir, defines=(), sanitize=False, optimize="-O1") -> Path:
     """Generate the run's model sources into out_dir/generated and link out_dir/firmware."""
     from drip_tiny.export.app_model import write_model_sources
 
@@ -42,7 +42,7 @@ def build_host_firmware(run, out_dir, defines=(), sanitize=False) -> Path:
                *(HOST_BOARD / d for d in board["drivers"]), *sorted(gen.glob("*.c"))]
     includes = [*APP_INCLUDES, HOST_BOARD, gen]
     exe = out / "firmware"
-    command = [cc(), "-std=c99", "-O1", "-g", *WARNINGS, *(SANITIZE if sanitize else []),
+    command = [cc(), "-std=c99", optimize, "-g", *WARNINGS, *(SANITIZE if sanitize else []),
                *(f"-D{d}" for d in [*board["defines"], *defines]),
                *(f"-I{p}" for p in includes), *map(str, sources), "-o", str(exe), "-lm"]
     result = subprocess.run(command, capture_output=True, text=True)

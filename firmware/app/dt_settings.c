@@ -136,6 +136,7 @@ static int load_custom(dt_settings_t *s, uint32_t page, const uint32_t head[HEAD
 void dt_settings_open(dt_settings_t *s, const dt_flash_t *flash)
 {
     uint32_t p, head[HEAD_WORDS], best[HEAD_WORDS];
+    memset(best, 0, sizeof(best));
     s->flash = flash;
     s->seq = 0;
     s->page = -1;
