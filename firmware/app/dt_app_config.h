@@ -46,4 +46,8 @@
                             DT_APP_ERROR_BYTES))
 #define DT_APP_REPLY_BYTES (DT_PACKET_OVERHEAD + DT_APP_MAX_REPLY_PAYLOAD)
 
+/* A packet's length field is 16 bits: a model whose sample does not fit cannot be served. */
+typedef char dt_app_request_fits_a_packet[(DT_APP_MAX_REQUEST_PAYLOAD <= 0xFFFFu) ? 1 : -1];
+typedef char dt_app_reply_fits_a_packet[(DT_APP_MAX_REPLY_PAYLOAD <= 0xFFFFu) ? 1 : -1];
+
 #endif /* DT_APP_CONFIG_H */
