@@ -418,3 +418,27 @@ def test_pty_mode_serves_the_same_protocol(firmware, tmp_path):
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_random_noise_and_mutated_frames_never_break_the_session(device, reference):
+    import random
+
+    rng = random.Random(11)
+    noise = bytes(rng.choice((0, rng.randrange(256))) for _ in range(20000))
+    valid = [packet(CLASSIFY, 900 + i, reference["x"][i].tobytes()) for i in range(5)]
+    valid += [packet(SET_THRESHOLDS, 950, thresholds_payload([0.1] * 10, [0.2] * 10, [1] * 10)),
+              packet(STORE_LIST, 951, struct.pack("<IH", 0, 9))]
+    mutated = []
+    for _ in range(300):
+        raw = bytearray(rng.choice(valid))
+        for _ in range(rng.randrange(1, 4)):
+            raw[rng.randrange(len(raw))] = rng.randrange(256)
+        mutated.append(cobs_encode(bytes(raw)) + b"\x00")
+    device.send(noise + b"\x00" + b"".join(mutated) + frame(packet(IDENTIFY, 4242)))
+    while True:  # every answer to the noise, then the IDENTIFY's
+        reply = device.read_reply()
+        if reply.sequence == 4242 and reply.command == IDENTIFY | 0x80:
+            break
+    assert reply.status == 0 and parse_identify(reply.body)["board"] == "host"
+    crc_errors = statistics(device)[4]
+    assert crc_errors > 100
