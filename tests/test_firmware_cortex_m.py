@@ -38,3 +38,26 @@ def test_app_and_protocol_compile_for_cortex_m4(digits_ptq_run, tmp_path):
                                      "-o", str(obj)], capture_output=True, text=True)
             assert result.returncode == 0, f"{source.name}:\n{result.stderr}"
             assert obj.stat().st_size > 0
+
+
+def test_app_protocol_and_host_board_pass_stricter_host_warnings(digits_ptq_run, tmp_path):
+    """Beyond -Wall -Wextra: shadowing, prototypes, casts dropping const."""
+    from drip_tiny.export.app_model import write_model_sources
+    from drip_tiny.fit_run import fit_run
+
+    from firmware_build import HOST_BOARD, cc
+
+    run = tmp_path / "run"
+    shutil.copytree(digits_ptq_run, run)
+    fit_run(run, dpw=25, variant="raw")
+    gen = tmp_path / "generated"
+    write_model_sources(run, gen)
+    strict = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wstrict-prototypes",
+              "-Wmissing-prototypes", "-Wcast-qual", "-Wpointer-arith", "-DDT_BOARD_MAIN_ARGS", "-c"]
+    sources = [*sorted((FIRMWARE / "app").glob("*.c")), *sorted((FIRMWARE / "protocol").glob("*.c")),
+               HOST_BOARD / "dt_board_host.c"]
+    for source in sources:
+        result = subprocess.run([cc(), *strict, *(f"-I{p}" for p in [*APP_INCLUDES, HOST_BOARD, gen]),
+                                 str(source), "-o", str(tmp_path / (source.stem + ".o"))],
+                                capture_output=True, text=True)
+        assert result.returncode == 0, f"{source.name}:\n{result.stderr}"

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "dt_board.h"
+#include "dt_board_args.h"
 #include "dt_flash_sim.h"
 
 /* Flash geometry (boards/host/board.json store and settings); override with -D. */

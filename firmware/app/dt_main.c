@@ -19,9 +19,7 @@ static void serve_forever(void)
 }
 
 #ifdef DT_BOARD_MAIN_ARGS
-/* Boards with a command line (host: --pty/--stdio, --flash FILE) read it before
- * dt_board_init; the board's board.json defines DT_BOARD_MAIN_ARGS. */
-void dt_board_args(int argc, char **argv);
+#include "dt_board_args.h"
 
 int main(int argc, char **argv)
 {
