@@ -40,3 +40,19 @@ class EmulatorError(DripTinyError):
 
 class EmulatorTimeout(EmulatorError):
     """The emulated program did not finish within its time limit (QEMU was stopped)."""
+
+
+class LinkError(DripTinyError):
+    """The serial link to a device failed: no answer, a malformed or unexpected reply, or
+    the port cannot be opened."""
+
+
+class DeviceError(LinkError):
+    """The device answered a request with an error status (docs/protocol.md)."""
+
+    def __init__(self, status: int, name: str, message: str, command: str):
+        super().__init__(f"{command}: the device answered {name} ({status}): "
+                         f"{message or 'no message'}")
+        self.status = status
+        self.status_name = name
+        self.device_message = message

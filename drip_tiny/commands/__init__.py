@@ -1,5 +1,5 @@
 """One module per `drip-tiny` subcommand."""
 
-from . import experiment_cmd, fit_cmd, simulate_cmd, train_cmd
+from . import emulate_cmd, experiment_cmd, fit_cmd, hil_cmd, simulate_cmd, train_cmd
 
-SUBCOMMANDS = (train_cmd, fit_cmd, simulate_cmd, experiment_cmd)
+SUBCOMMANDS = (train_cmd, fit_cmd, simulate_cmd, experiment_cmd, emulate_cmd, hil_cmd)

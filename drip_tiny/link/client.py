@@ -1,0 +1,207 @@
+"""A device on a serial link, spoken to with the protocol of docs/protocol.md.
+
+`Device` works over any object with pyserial's read/write/timeout interface (a serial
+port, `serial.serial_for_url("socket://...")` for QEMU, a pseudo-terminal of the host
+board). Stop-and-wait: one request at a time; a lost request or reply is resent with the
+same sequence number, and the device answers a repeat with its stored reply, so nothing
+runs twice.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..errors import DeviceError, LinkError
+from . import protocol as p
+
+DEFAULT_TIMEOUT = 2.0
+DEFAULT_RETRIES = 3
+
+
+def open_port(url: str, baudrate: int = 1_000_000, timeout: float = 0.05):
+    """A pyserial port for a device path (/dev/ttyACM0) or URL (socket://host:port, ...)."""
+    import serial
+
+    try:
+        return serial.serial_for_url(url, baudrate=baudrate, timeout=timeout)
+    except (serial.SerialException, ValueError, OSError) as e:
+        raise LinkError(f"cannot open the serial port {url!r}: {e}. Check the device is "
+                        "connected (or the emulator is running) and the URL is right "
+                        "(/dev/ttyACM0, socket://127.0.0.1:PORT, rfc2217://...)") from e
+
+
+class Device:
+    """The host side of the protocol.
+
+    cycle_source: for boards that count outside the device (QEMU), an object whose
+    `classify_cycles(fresh)` returns (inference, drip, store) counts for the CLASSIFY just
+    answered, or None (drip_tiny.link.emulated.PluginCycles).
+    """
+
+    def __init__(self, port, *, timeout: float = DEFAULT_TIMEOUT,
+                 retries: int = DEFAULT_RETRIES, cycle_source=None):
+        self.port = port
+        self.timeout = timeout
+        self.retries = retries
+        self.cycle_source = cycle_source
+        self.identity: p.Identity | None = None
+        self._sequence = 0
+        self._reader = p.FrameReader()
+        self._pending: list[bytes] = []
+        self.retransmissions = 0
+        self.stale_replies = 0
+        self._synchronized = False
+
+    # ---- plumbing ----
+
+    def close(self) -> None:
+        self.port.close()
+
+    def __enter__(self) -> Device:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _next_packet(self, deadline: float) -> p.Packet | None:
+        while True:
+            while self._pending:
+                raw = self._pending.pop(0)
+                try:
+                    raw = p.cobs_decode(raw)
+                    return p.decode_packet(raw)
+                except LinkError:
+                    continue  # noise: wait for the retry
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            chunk = self.port.read(max(1, getattr(self.port, "in_waiting", 0) or 1))
+            if chunk:
+                self._pending.extend(self._reader.feed(chunk))
+
+    def request(self, command: p.Command, payload: bytes = b"", *,
+                timeout: float | None = None) -> bytes:
+        """Send one request and return the OK reply's body (after the status byte).
+        DeviceError for an error status; LinkError when the device stays silent."""
+        if not self._synchronized:
+            # End any partial frame the device holds (after a reset or noise).
+            self.port.write(b"\x00")
+            self._synchronized = True
+        self._sequence = (self._sequence + 1) & 0xFFFF or 1
+        seq = self._sequence
+        wire = p.frame(p.encode_packet(command, seq, payload))
+        wait = self.timeout if timeout is None else timeout
+        for attempt in range(self.retries + 1):
+            if attempt:
+                self.retransmissions += 1
+            self.port.write(wire)
+            flush = getattr(self.port, "flush", None)
+            if flush:
+                flush()
+            deadline = time.monotonic() + wait
+            while True:
+                packet = self._next_packet(deadline)
+                if packet is None:
+                    break  # timed out: resend
+                if packet.sequence == seq and packet.command & p.REPLY_BIT:
+                    return p.split_status(command, packet)
+                if packet.sequence == 0 and packet.payload[:1] == bytes([p.Status.ERR_TOO_LONG]):
+                    p.split_status(command, packet)  # raises DeviceError
+                self.stale_replies += 1
+        raise LinkError(f"{command.name}: no answer after {self.retries + 1} attempts of "
+                        f"{wait:g} s; is the device running the drip-tiny firmware and "
+                        "the port right?")
+
+    # ---- commands ----
+
+    def identify(self) -> p.Identity:
+        self.identity = p.parse_identify(self.request(p.Command.IDENTIFY))
+        return self.identity
+
+    def _identity(self) -> p.Identity:
+        return self.identity or self.identify()
+
+    def classify(self, sample) -> p.Classification:
+        """Send one int8 sample (bytes or an int8 array of the input's size)."""
+        ident = self._identity()
+        data = sample if isinstance(sample, (bytes, bytearray)) else \
+            np.ascontiguousarray(sample, dtype=np.int8).tobytes()
+        if len(data) != ident.input_bytes:
+            raise LinkError(f"sample of {len(data)} bytes; the device's model takes "
+                            f"{ident.input_bytes} (input shape {list(ident.input_shape)})")
+        retransmissions = self.retransmissions
+        body = self.request(p.Command.CLASSIFY, bytes(data))
+        result = p.parse_classify(body, ident.num_classes)
+        if self.cycle_source is not None and result.cycles_inference is None:
+            counts = self.cycle_source.classify_cycles(retransmissions == self.retransmissions)
+            if counts is not None:
+                infer, drip, store = counts
+                result = p.Classification(result.predicted, result.logits, result.drips,
+                                          result.keep, result.store_result,
+                                          result.store_index, infer, drip, store)
+        return result
+
+    def statistics(self) -> p.Statistics:
+        return p.parse_statistics(self.request(p.Command.STATISTICS))
+
+    def store_list(self, first: int = 0, count: int | None = None) -> list[p.StoredEntry]:
+        """Stored samples' metadata from index first on (all of them by default)."""
+        entries: list[p.StoredEntry] = []
+        while count is None or len(entries) < count:
+            want = 0xFFFF if count is None else min(0xFFFF, count - len(entries))
+            page = p.parse_store_list(self.request(
+                p.Command.STORE_LIST, p.store_list_request(first + len(entries), want)))
+            if not page:
+                break
+            entries += page
+        return entries
+
+    def store_read(self, index: int) -> p.StoredSample:
+        return p.parse_store_read(self.request(p.Command.STORE_READ,
+                                               p.store_read_request(index)))
+
+    def store_erase(self) -> None:
+        self.request(p.Command.STORE_ERASE)
+
+    def set_thresholds(self, lower: Sequence[float], upper: Sequence[float],
+                       has_window: Sequence[bool], record_hash: int | None = None) -> int:
+        """Replace the thresholds on the device (persisted). Returns their hash."""
+        record = p.thresholds_record(lower, upper, has_window)
+        payload = p.set_thresholds_request(record, len(lower), record_hash)
+        self.request(p.Command.SET_THRESHOLDS, payload)
+        self.identity = None
+        return int.from_bytes(payload[2:6], "little")
+
+    def reset_thresholds(self) -> None:
+        self.request(p.Command.RESET_THRESHOLDS)
+        self.identity = None
+
+    def reset(self, wait: float = 5.0) -> p.Identity:
+        """Reboot the device and wait until it answers IDENTIFY again."""
+        self.request(p.Command.RESET)
+        self._synchronized = False
+        self.identity = None
+        deadline = time.monotonic() + wait
+        last: Exception | None = None
+        while time.monotonic() < deadline:
+            try:
+                return self.identify()
+            except (LinkError, DeviceError) as e:
+                last = e
+                time.sleep(0.05)
+        raise LinkError(f"the device did not come back within {wait:g} s after RESET: {last}")
+
+
+def check_identity(ident: p.Identity, model_hash: int, thresholds_hash: int | None) -> None:
+    """Refuse a device that runs another model (or other thresholds)."""
+    if ident.model_hash != model_hash:
+        raise LinkError(f"the device runs model {ident.model_hash:08x}, not this run's "
+                        f"{model_hash:08x}: re-export the run and flash (or restart the "
+                        "emulator with) the new image")
+    if thresholds_hash is not None and ident.thresholds_hash != thresholds_hash:
+        raise LinkError(f"the device uses thresholds {ident.thresholds_hash:08x}, not this "
+                        f"run's {thresholds_hash:08x}: re-export and flash, or send them "
+                        "with SET_THRESHOLDS")

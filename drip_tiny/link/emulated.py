@@ -1,0 +1,283 @@
+"""Emulated boards as processes: the host build (a pseudo-terminal) and mps2-an386 under
+QEMU (a TCP serial port), each started, connected to and stopped by the host.
+
+    with start_emulated("host", image) as board:      # or "mps2-an386"
+        device = board.connect()                        # a drip_tiny.link.Device
+        device.identify()
+
+Under QEMU the firmware cannot count cycles (QEMU models no DWT); it brackets every stage
+with two marker functions, and the insn_count plugin (docs/instruction-counting.md)
+counts the instructions between them exactly. PluginCycles hands those counts to the
+Device, which puts them into each CLASSIFY result.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from ..boards import Board, load_board, require_qemu
+from ..errors import EmulatorError, LinkError
+from .client import Device, open_port
+
+CYCLES_BEGIN = "dt_cycles_region_begin"
+CYCLES_END = "dt_cycles_region_end"
+STAGES = 3  # inference, DRIP step, store: the regions of one CLASSIFY
+START_TIMEOUT = 10.0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PluginCycles:
+    """Reads the insn_count plugin's region lines as the firmware completes them.
+
+    The firmware counts one empty region when it boots (the markers' own cost, subtracted
+    from every stage), then three regions per CLASSIFY it runs. A repeated request that
+    the device answers from its stored reply runs nothing and adds no region.
+    """
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._offset = 0
+        self._partial = ""
+        self.overhead = 0
+        self.last: tuple[int, int, int] | None = None
+
+    def _new_regions(self) -> list[int]:
+        if not self.path.exists():
+            return []
+        with open(self.path) as f:
+            f.seek(self._offset)
+            text = f.read()
+            self._offset = f.tell()
+        lines = (self._partial + text).split("\n")
+        self._partial = lines.pop()
+        return [int(line.split()[2]) for line in lines
+                if line.startswith("region ") and len(line.split()) == 3]
+
+    def classify_cycles(self, fresh: bool) -> tuple[int, int, int] | None:
+        regions = self._new_regions()
+        # The plugin flushes each region before the firmware sends its reply, so the
+        # regions of the request just answered are in the file already.
+        if len(regions) % STAGES == 1:
+            self.overhead = regions.pop(0)  # a boot happened since the last request
+        if len(regions) >= STAGES:
+            self.last = tuple(max(0, r - self.overhead) for r in regions[-STAGES:])
+            return self.last
+        return None if fresh else self.last
+
+
+class EmulatedBoard:
+    """A running emulated board; stop() (or the with block) ends it."""
+
+    url: str
+    process: subprocess.Popen
+    cycle_source: PluginCycles | None = None
+    log_path: Path
+
+    def connect(self, timeout: float = 2.0, retries: int = 3) -> Device:
+        return Device(open_port(self.url), timeout=timeout, retries=retries,
+                      cycle_source=self.cycle_source)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        pass
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+class HostBoard(EmulatedBoard):
+    """boards/host's executable serving the protocol on a pseudo-terminal, with its flash
+    in a file (kept across restarts: a reboot test restarts with the same file)."""
+
+    def __init__(self, executable: str | os.PathLike, flash_file: str | os.PathLike, *,
+                 log_dir: str | os.PathLike | None = None):
+        executable = Path(executable)
+        if not executable.is_file():
+            raise EmulatorError(f"no host firmware at {executable}: export the run with "
+                                "`drip-tiny export RUN --board host` first")
+        self._tmp = None
+        if log_dir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="drip-tiny-host-")
+            log_dir = self._tmp.name
+        self.log_path = Path(log_dir) / "host-board.log"
+        self._log = open(self.log_path, "wb")
+        self.process = subprocess.Popen(
+            [str(executable), "--pty", "--flash", str(flash_file)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._log)
+        self.url = self._read_url()
+
+    def _read_url(self) -> str:
+        deadline = time.monotonic() + START_TIMEOUT
+        line = b""
+        while not line.endswith(b"\n"):
+            left = deadline - time.monotonic()
+            if left <= 0 or self.process.poll() is not None:
+                self.stop()
+                raise EmulatorError("the host firmware did not announce its serial port "
+                                    f"within {START_TIMEOUT:g} s; its log:\n{self.log()}")
+            ready, _, _ = select.select([self.process.stdout], [], [], left)
+            if ready:
+                byte = os.read(self.process.stdout.fileno(), 1)
+                if not byte:
+                    continue
+                line += byte
+        text = line.decode(errors="replace").strip()
+        if not text.startswith("serial "):
+            self.stop()
+            raise EmulatorError(f"the host firmware printed {text!r} instead of "
+                                "'serial /dev/pts/N'")
+        return text.split(" ", 1)[1]
+
+    def _cleanup(self) -> None:
+        self._log.close()
+        if self.process.stdout:
+            self.process.stdout.close()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+
+def qemu_serial_command(elf: Path, board: Board, port: int, plugin: str | None) -> list[str]:
+    """QEMU for elf with UART0 on a TCP server socket (docs: DESIGN.md's serial facts)."""
+    from ..emulate.insn_count import qemu_command
+
+    command = qemu_command(elf, board, plugin)
+    # Replace the board's default serial (null, for the benchmarks) with the socket;
+    # QEMU waits for the first client before it starts the guest (wait=on), so no byte
+    # the firmware sends is lost.
+    cleaned = []
+    skip = False
+    for arg in command:
+        if skip:
+            skip = False
+            continue
+        if arg == "-serial":
+            skip = True
+            continue
+        cleaned.append(arg)
+    return cleaned + ["-serial", f"tcp:127.0.0.1:{port},server=on,wait=on,nodelay=on"]
+
+
+class QemuBoard(EmulatedBoard):
+    """An ELF for an emulated board (mps2-an386) running in QEMU with UART0 on
+    socket://127.0.0.1:PORT and the instruction-counting plugin attached."""
+
+    def __init__(self, elf: str | os.PathLike, board: Board | str = "mps2-an386", *,
+                 port: int | None = None, count_cycles: bool = True,
+                 log_dir: str | os.PathLike | None = None):
+        from ..emulate.insn_count import build_plugin, symbol_addresses
+
+        self.board = load_board(board) if isinstance(board, str) else board
+        require_qemu(self.board)
+        elf = Path(elf)
+        if not elf.is_file():
+            raise EmulatorError(f"no firmware image at {elf}: export the run with "
+                                f"`drip-tiny export RUN --board {self.board.name}` first")
+        self._tmp = tempfile.TemporaryDirectory(prefix="drip-tiny-qemu-")
+        work = Path(log_dir) if log_dir else Path(self._tmp.name)
+        self.log_path = work / "qemu.log"
+        plugin = None
+        if count_cycles:
+            addresses = symbol_addresses(elf, [CYCLES_BEGIN, CYCLES_END])
+            counts = work / "cycles.txt"
+            plugin = (f"{build_plugin(self.board)},begin={addresses[CYCLES_BEGIN]:#x},"
+                      f"end={addresses[CYCLES_END]:#x},out={counts}")
+            self.cycle_source = PluginCycles(counts)
+        self.port = port or _free_port()
+        self.url = f"socket://127.0.0.1:{self.port}"
+        self._log = open(self.log_path, "wb")
+        self.process = subprocess.Popen(
+            qemu_serial_command(elf, self.board, self.port, plugin),
+            stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT)
+        self._wait_listening()
+
+    def _wait_listening(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                break
+            # Probing with connect would take QEMU's one client slot; read the
+            # listening sockets instead.
+            if _listening(self.port):
+                return
+            time.sleep(0.02)
+        status = self.process.poll()
+        self.stop()
+        raise EmulatorError(f"QEMU did not open its serial port {self.port} within "
+                            f"{START_TIMEOUT:g} s (exit status {status}); its output:\n"
+                            f"{self.log()}")
+
+    def connect(self, timeout: float = 2.0, retries: int = 3) -> Device:
+        try:
+            return super().connect(timeout, retries)
+        except LinkError as e:
+            raise EmulatorError(f"cannot connect to QEMU's serial port: {e}; QEMU said:\n"
+                                f"{self.log()}") from e
+
+    def _cleanup(self) -> None:
+        self._log.close()
+        self._tmp.cleanup()
+
+
+def _listening(port: int) -> bool:
+    """True when something listens on 127.0.0.1:port (Linux /proc/net/tcp, state 0A)."""
+    try:
+        lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    except OSError:
+        return True  # cannot tell: let the connection attempt decide
+    for line in lines:
+        fields = line.split()
+        local, state = fields[1], fields[3]
+        if state == "0A" and int(local.split(":")[1], 16) == port:
+            return True
+    return False
+
+
+def start_emulated(board: str, image: str | os.PathLike, *,
+                   flash_file: str | os.PathLike | None = None) -> EmulatedBoard:
+    """Start an exported image on an emulated board: `host` (image = the executable) or a
+    board with a `qemu` entry in its board.json (image = the ELF)."""
+    spec = load_board(board)
+    if spec.toolchain == "host":
+        flash = flash_file or Path(image).with_name("flash.bin")
+        return HostBoard(image, flash)
+    if spec.qemu is None:
+        raise EmulatorError(f"board {board} is a real board, not an emulated one: flash it "
+                            "with `drip-tiny flash` and connect with --port")
+    if flash_file is not None:
+        raise EmulatorError(f"{board}'s flash lives in the emulated RAM; --flash-file is for "
+                            "the host board")
+    if shutil.which(spec.qemu.binary) is None:
+        raise EmulatorError(f"{spec.qemu.binary} is not installed: apt-get install "
+                            f"{spec.qemu.debian_package}")
+    return QemuBoard(image, spec)

@@ -1,0 +1,98 @@
+"""The Device client's stop-and-wait logic against a scripted fake port: resends with the
+same sequence number, skips stale replies and line noise, gives up with a clear error.
+The real firmware is exercised in tests/test_firmware_*.py and tests/test_emulated_*.py."""
+
+import struct
+
+import pytest
+
+from drip_tiny.errors import DeviceError, LinkError
+from drip_tiny.link import protocol as p
+from drip_tiny.link.client import Device
+from drip_tiny.link.emulated import PluginCycles
+
+
+class FakePort:
+    """Answers STATISTICS requests; `drop` lists request numbers whose reply is lost,
+    `noise` bytes go out before each reply, `stale` sends an old reply first."""
+
+    def __init__(self, drop=(), noise=b"", stale=False, status=0):
+        self.drop = set(drop)
+        self.noise = noise
+        self.stale = stale
+        self.status = status
+        self.requests = []
+        self.out = bytearray()
+        self.reader = p.FrameReader()
+        self.timeout = 0.01
+
+    def write(self, data):
+        for raw in self.reader.feed(bytes(data)):
+            packet = p.decode_packet(p.cobs_decode(raw))
+            self.requests.append(packet)
+            if len(self.requests) in self.drop:
+                continue
+            body = bytes([self.status]) + (struct.pack("<8I", *range(8)) if not self.status
+                                           else b"store broken")
+            if self.stale:
+                self.out += p.frame(p.encode_packet(packet.command | 0x80,
+                                                    packet.sequence - 1, body))
+            self.out += self.noise + p.frame(p.encode_packet(packet.command | 0x80,
+                                                             packet.sequence, body))
+        return len(data)
+
+    def read(self, n=1):
+        chunk = bytes(self.out[:n])
+        del self.out[:n]
+        return chunk
+
+    def close(self):
+        pass
+
+
+def test_lost_reply_is_resent_with_the_same_sequence_number():
+    port = FakePort(drop={1})
+    device = Device(port, timeout=0.05, retries=2)
+    stats = device.statistics()
+    assert stats.kept == 1 and stats.unknown_commands == 7
+    assert [r.sequence for r in port.requests] == [1, 1]
+    assert device.retransmissions == 1
+    device.statistics()
+    assert port.requests[-1].sequence == 2
+
+
+def test_noise_and_stale_replies_are_skipped():
+    port = FakePort(noise=b"\x13\x37garbage\x00\x00", stale=True)
+    device = Device(port, timeout=0.2)
+    assert device.statistics().classified == 0
+    assert device.retransmissions == 0 and device.stale_replies == 1
+
+
+def test_silent_device_gives_a_clear_error():
+    port = FakePort(drop=set(range(1, 10)))
+    device = Device(port, timeout=0.02, retries=2)
+    with pytest.raises(LinkError, match="STATISTICS: no answer after 3 attempts"):
+        device.statistics()
+    assert len(port.requests) == 3
+
+
+def test_error_status_raises_device_error():
+    device = Device(FakePort(status=p.Status.ERR_STORE), timeout=0.2)
+    with pytest.raises(DeviceError, match="ERR_STORE.*store broken"):
+        device.statistics()
+
+
+def test_plugin_cycles_subtract_the_boot_calibration(tmp_path):
+    out = tmp_path / "cycles.txt"
+    cycles = PluginCycles(out)
+    assert cycles.classify_cycles(True) is None  # no file yet
+    out.write_text("region 0 12\nregion 1 1012\nregion 2 512\nregion 3 212\n")
+    assert cycles.classify_cycles(True) == (1000, 500, 200)
+    assert cycles.classify_cycles(False) == (1000, 500, 200)  # a replayed reply
+    with open(out, "a") as f:
+        f.write("region 4 112\nregion 5 62\nregion 6 12\n")
+    assert cycles.classify_cycles(True) == (100, 50, 0)
+    with open(out, "a") as f:  # a reboot: a new calibration region first
+        f.write("region 7 10\nregion 8 110\nregion 9 60\nregion 10 10\n")
+    assert cycles.classify_cycles(True) == (100, 50, 0)
+    assert cycles.overhead == 10
