@@ -1,5 +1,6 @@
-"""Talks to the host firmware over --stdio pipes, with a tiny codec of docs/protocol.md
-written apart from the firmware (COBS, packets, CRC-32 via zlib), for the tests."""
+"""Talks to the host firmware over --stdio pipes, for the tests. Framing is the link's
+(drip_tiny.link.protocol); packets are built here with zlib's CRC-32 so the tests can
+also send wrong versions and length fields."""
 
 from __future__ import annotations
 
@@ -11,34 +12,9 @@ import subprocess
 import zlib
 from dataclasses import dataclass
 
+from drip_tiny.link.protocol import cobs_decode, cobs_encode, frame  # noqa: F401 (re-exported)
+
 HEADER = struct.Struct("<BBHH")
-
-
-def cobs_encode(data: bytes) -> bytes:
-    out, block = bytearray(), bytearray()
-    for byte in data:
-        if byte == 0:
-            out += bytes([len(block) + 1]) + block
-            block.clear()
-        else:
-            block.append(byte)
-            if len(block) == 254:
-                out += b"\xff" + block
-                block.clear()
-    out += bytes([len(block) + 1]) + block
-    return bytes(out)
-
-
-def cobs_decode(data: bytes) -> bytes:
-    out, i = bytearray(), 0
-    while i < len(data):
-        code = data[i]
-        assert code != 0 and i + code <= len(data), f"bad COBS from the device: {data.hex()}"
-        out += data[i + 1:i + code]
-        i += code
-        if code != 255 and i < len(data):
-            out.append(0)
-    return bytes(out)
 
 
 def packet(command: int, sequence: int, payload: bytes = b"", version: int = 1,
@@ -46,10 +22,6 @@ def packet(command: int, sequence: int, payload: bytes = b"", version: int = 1,
     head = HEADER.pack(version, command, sequence,
                        len(payload) if length is None else length) + payload
     return head + struct.pack("<I", zlib.crc32(head))
-
-
-def frame(raw_packet: bytes) -> bytes:
-    return cobs_encode(raw_packet) + b"\x00"
 
 
 @dataclass

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from firmware_build import build_host_firmware
+from drip_tiny.link.protocol import max_frame
 from firmware_device import Device, cobs_encode, frame, packet
 
 IDENTIFY, CLASSIFY, STATISTICS = 0x01, 0x02, 0x03
@@ -156,7 +157,7 @@ def test_identify_describes_the_model_and_board(device, run, reference):
     assert info["classes"] == 10 and info["variant"] == 2  # minmax
     assert info["capacity"] == 16 * (4096 - 24) and info["stored"] == 0 and info["policy"] == 0
     # The largest request is SET_THRESHOLDS: 10 + 6 + 9 x 10 bytes, COBS-encoded, + 0x00.
-    assert info["max_frame"] == 106 + 106 // 254 + 1 + 1
+    assert info["max_frame"] == 106 + 106 // 254 + 1 + 1 == max_frame(106)
     assert info["clock"] == 1_000_000_000
 
 
