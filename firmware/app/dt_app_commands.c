@@ -54,39 +54,42 @@ static uint32_t identify(const dt_command_t *c)
     return p;
 }
 
-/* Stores the sample when kept; fills result, index and cycles. */
+/* Stores the sample when kept; fills result, index and cycles. The store stage is always
+ * one cycles region, empty when nothing is appended: every CLASSIFY then brackets exactly
+ * three regions, which an emulator counting outside the device (QEMU's insn_count plugin,
+ * drip_tiny.link.emulated) relies on. Its cycles are reported as 0 unless a record was
+ * written. */
 static void store_sample(dt_app_t *app, const drip_decision_t *d, const uint8_t *sample,
                          uint8_t *result, uint32_t *index, uint32_t *cycles)
 {
     dt_sample_meta_t meta;
-    uint32_t start;
-    int err;
+    uint32_t start, elapsed;
+    int err = DT_STORE_OK;
     *index = DT_APP_NOT_STORED;
     *cycles = 0;
-    if (!d->keep) {
-        *result = DT_NOT_STORED;
-        return;
-    }
-    if (!store_ready(app)) {
-        *result = DT_STORE_FAILED;
-        app->stats.store_failures++;
-        return;
-    }
     meta.id = 0;
     meta.length = 0;
     meta.predicted_class = d->predicted;
     meta.drips = d->drips;
     start = dt_board_cycles_begin();
-    err = dt_store_append(&app->store, &meta, sample, DT_APP_INPUT_BYTES, NULL);
-    *cycles = dt_board_cycles_end(start);
-    if (err == DT_STORE_OK) {
+    if (d->keep && store_ready(app)) {
+        err = dt_store_append(&app->store, &meta, sample, DT_APP_INPUT_BYTES, NULL);
+    }
+    elapsed = dt_board_cycles_end(start);
+    if (!d->keep) {
+        *result = DT_NOT_STORED;
+    } else if (!store_ready(app)) {
+        *result = DT_STORE_FAILED;
+        app->stats.store_failures++;
+    } else if (err == DT_STORE_OK) {
         *result = DT_STORED;
         *index = dt_store_count(&app->store) - 1u;
+        *cycles = elapsed;
     } else if (err == DT_STORE_ERR_FULL) {
-        *result = DT_STORE_WAS_FULL;
-        *cycles = 0; /* nothing was written */
+        *result = DT_STORE_WAS_FULL; /* nothing was written */
     } else {
         *result = DT_STORE_FAILED;
+        *cycles = elapsed; /* the flash may have been written */
         app->stats.store_failures++;
     }
 }
