@@ -443,3 +443,19 @@ def test_random_noise_and_mutated_frames_never_break_the_session(device, referen
     assert reply.status == 0 and parse_identify(reply.body)["board"] == "host"
     crc_errors = statistics(device)[4]
     assert crc_errors > 100
+
+
+def test_full_store_with_the_overwrite_oldest_policy(run, reference, tmp_path):
+    exe = build_host_firmware(run, tmp_path / "small",
+                              defines=["DT_HOST_STORE_PAGES=2", "DT_HOST_PAGE_BYTES=256",
+                                       "DT_APP_STORE_POLICY=DT_STORE_FULL_OVERWRITE_OLDEST"])
+    device = Device(exe, tmp_path / "flash.bin")
+    assert parse_identify(device.ok(IDENTIFY))["policy"] == 1
+    assert device.ok(SET_THRESHOLDS, thresholds_payload([0.0] * 10, [0.0] * 10, [0] * 10)) == b""
+    results = [classify(device, x) for x in reference["x"][:7]]
+    assert [r["result"] for r in results] == [0] * 7
+    # Two samples a page: the 5th sample drops the oldest page (samples 0 and 1), the 7th
+    # the next one (2 and 3).
+    kept = [store_read(device, e[0])[3] for e in store_list_all(device)]
+    assert kept == [reference["x"][i].tobytes() for i in (4, 5, 6)]
+    device.close()
