@@ -30,13 +30,28 @@ def app_sources() -> list[Path]:
                    FIRMWARE / "store" / "dt_store.c"])
 
 
-def build_host_firmware(run, out_dir, defines=(), sanitize=False, optimize="-O1") -> Path:
-    """Generate the run's model sources into out_dir/generated and link out_dir/firmware."""
+def fitted_copy(run, dest, variant: str = "minmax") -> Path:
+    """A copy of a trained run with thresholds fitted (DPW 25%), as `drip-tiny fit` does."""
+    from drip_tiny.fit_run import fit_run
+
+    dest = Path(dest)
+    shutil.copytree(run, dest)
+    fit_run(dest, dpw=25, variant=variant)
+    return dest
+
+
+def model_sources(run, dest) -> Path:
+    """The run's generated C (write_model_sources) in dest; returns dest."""
     from drip_tiny.export.app_model import write_model_sources
 
+    write_model_sources(run, dest)
+    return Path(dest)
+
+
+def build_host_firmware(run, out_dir, defines=(), sanitize=False, optimize="-O1") -> Path:
+    """Generate the run's model sources into out_dir/generated and link out_dir/firmware."""
     out = Path(out_dir)
-    gen = out / "generated"
-    write_model_sources(run, gen)
+    gen = model_sources(run, out / "generated")
     board = json.loads((HOST_BOARD / "board.json").read_text())
     sources = [*app_sources(), FIRMWARE / "store" / "dt_flash_sim.c",
                *(HOST_BOARD / d for d in board["drivers"]), *sorted(gen.glob("*.c"))]

@@ -107,7 +107,9 @@ class Device:
         return reply.body
 
     def stderr_text(self) -> str:
-        return self.proc.stderr.read().decode(errors="replace") if self.proc.poll() is not None else ""
+        if self.proc.poll() is None:
+            return ""
+        return self.proc.stderr.read().decode(errors="replace")
 
     def close(self) -> None:
         """End of input: the firmware exits 0 without a word on stderr (sanitizers quiet)."""

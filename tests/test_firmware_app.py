@@ -5,14 +5,13 @@ The firmware is built with AddressSanitizer and UBSan: every test also checks th
 process exits 0 at end of input without a word on stderr."""
 
 import hashlib
-import shutil
 import struct
 import zlib
 
 import numpy as np
 import pytest
 
-from firmware_build import build_host_firmware
+from firmware_build import build_host_firmware, fitted_copy
 from drip_tiny.link.protocol import max_frame
 from firmware_device import Device, cobs_encode, frame, packet
 
@@ -28,12 +27,7 @@ NOT_STORED = 0xFFFFFFFF
 
 @pytest.fixture(scope="module")
 def run(digits_ptq_run, tmp_path_factory):
-    from drip_tiny.fit_run import fit_run
-
-    out = tmp_path_factory.mktemp("fw") / "run"
-    shutil.copytree(digits_ptq_run, out)
-    fit_run(out, dpw=25, variant="minmax")
-    return out
+    return fitted_copy(digits_ptq_run, tmp_path_factory.mktemp("fw") / "run")
 
 
 @pytest.fixture(scope="module")
@@ -75,21 +69,25 @@ def device(firmware, tmp_path):
 
 def parse_identify(body: bytes) -> dict:
     out = {"protocol": struct.unpack_from("<H", body)[0],
-           "firmware": body[2:18].rstrip(b"\0").decode(), "board": body[18:34].rstrip(b"\0").decode()}
+           "firmware": body[2:18].rstrip(b"\0").decode(),
+           "board": body[18:34].rstrip(b"\0").decode()}
     out["model_hash"], out["thresholds_hash"], rank = struct.unpack_from("<IIB", body, 34)
     p = 43
     out["shape"] = struct.unpack_from(f"<{rank}H", body, p)
     p += 2 * rank
-    (out["scale"], out["zero_point"], out["classes"], out["variant"], out["capacity"],
-     out["stored"], out["policy"], out["max_frame"], out["clock"]) = struct.unpack_from("<fiHBIIBII", body, p)
-    assert len(body) == p + struct.calcsize("<fiHBIIBII")
+    rest = "<fiHBIIBII"
+    names = ("scale", "zero_point", "classes", "variant", "capacity", "stored", "policy",
+             "max_frame", "clock")
+    out.update(zip(names, struct.unpack_from(rest, body, p)))
+    assert len(body) == p + struct.calcsize(rest)
     return out
 
 
 def parse_classify(body: bytes, classes: int = 10) -> dict:
     predicted = body[0]
     logits = np.frombuffer(body[1:1 + classes], dtype=np.int8)
-    drips, keep, result, index, infer, drip, store = struct.unpack_from("<fBBIIII", body, 1 + classes)
+    drips, keep, result, index, infer, drip, store = struct.unpack_from("<fBBIIII", body,
+                                                                        1 + classes)
     assert len(body) == 1 + classes + 22
     return dict(predicted=predicted, logits=logits, drips=np.float32(drips), keep=keep,
                 result=result, index=index, cycles=(infer, drip, store))
@@ -269,6 +267,7 @@ def test_thresholds_replaced_at_run_time_persist_and_reset(firmware, tmp_path, r
         assert 0 < len(reply.message) <= 64
     assert device.request(SET_THRESHOLDS, wide[:-1]).status == ERR_LENGTH
     assert device.request(SET_THRESHOLDS, b"\x0a").status == ERR_LENGTH
+    assert statistics(device)[5] == 2  # length errors
     device.kill()
     # The replacement survived the power cut.
     device = Device(firmware, flash)
@@ -401,7 +400,8 @@ def test_pty_mode_serves_the_same_protocol(firmware, tmp_path):
     import tty
 
     proc = subprocess.Popen([str(firmware), "--pty", "--flash", str(tmp_path / "f.bin")],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL)
     try:
         line = proc.stdout.readline().decode()
         assert line.startswith("serial /dev/pts/") and line.endswith("\n")

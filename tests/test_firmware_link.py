@@ -2,22 +2,15 @@
 starts it on a pseudo-terminal, its Device client streams a production split and checks
 every answer against the reference (stream_split), then lists, reads, resets."""
 
-import shutil
-
 import numpy as np
 import pytest
 
-from firmware_build import build_host_firmware
+from firmware_build import build_host_firmware, fitted_copy
 
 
 @pytest.fixture(scope="module")
 def run(digits_ptq_run, tmp_path_factory):
-    from drip_tiny.fit_run import fit_run
-
-    out = tmp_path_factory.mktemp("link") / "run"
-    shutil.copytree(digits_ptq_run, out)
-    fit_run(out, dpw=25, variant="minmax")
-    return out
+    return fitted_copy(digits_ptq_run, tmp_path_factory.mktemp("link") / "run")
 
 
 def test_stream_a_split_through_the_link_client(run, tmp_path):

@@ -5,7 +5,6 @@ the last empty when nothing is stored), none for a replayed or refused request. 
 emulator that counts regions outside the device (QEMU's insn_count plugin,
 drip_tiny.link.emulated.PluginCycles) depends on this."""
 
-import shutil
 import struct
 import subprocess
 
@@ -13,7 +12,8 @@ import numpy as np
 import pytest
 
 from drip_tiny.link.protocol import NOT_STORED, cobs_decode, frame
-from firmware_build import APP_INCLUDES, FIRMWARE, SANITIZE, WARNINGS, app_sources, cc
+from firmware_build import (APP_INCLUDES, FIRMWARE, SANITIZE, WARNINGS, app_sources, cc,
+                            fitted_copy, model_sources)
 from firmware_device import packet, parse_reply
 
 BOARD = FIRMWARE.parent / "tests" / "firmware" / "region_board.c"
@@ -21,17 +21,11 @@ BOARD = FIRMWARE.parent / "tests" / "firmware" / "region_board.c"
 
 @pytest.fixture(scope="module")
 def firmware(digits_ptq_run, tmp_path_factory):
-    from drip_tiny.export.app_model import write_model_sources
-    from drip_tiny.fit_run import fit_run
-
     root = tmp_path_factory.mktemp("regions")
-    run = root / "run"
-    shutil.copytree(digits_ptq_run, run)
-    fit_run(run, dpw=25, variant="minmax")
-    gen = root / "generated"
-    write_model_sources(run, gen)
+    gen = model_sources(fitted_copy(digits_ptq_run, root / "run"), root / "generated")
     exe = root / "firmware"
-    sources = [*app_sources(), FIRMWARE / "store" / "dt_flash_sim.c", BOARD, *sorted(gen.glob("*.c"))]
+    sources = [*app_sources(), FIRMWARE / "store" / "dt_flash_sim.c", BOARD,
+               *sorted(gen.glob("*.c"))]
     command = [cc(), "-std=c99", "-O1", "-g", *WARNINGS, *SANITIZE, "-DDT_FLASH_SIM_NO_FILES",
                *(f"-I{p}" for p in [*APP_INCLUDES, gen]), *map(str, sources), "-o", str(exe), "-lm"]
     result = subprocess.run(command, capture_output=True, text=True)
@@ -64,6 +58,8 @@ def test_one_region_per_boot_and_three_per_classify(firmware):
     assert regions == 2 * 1 + 3 * 7
     # Every reply carries the board's "counted outside" marker, except an unwritten store.
     for r in classified:
-        keep, result, index, infer, drip, store = struct.unpack_from("<BBIIII", r.payload, 1 + 1 + 10 + 4)
+        after_drips = 1 + 1 + 10 + 4  # status, class, logits, DRIPS
+        keep, result, index, infer, drip, store = struct.unpack_from("<BBIIII", r.payload,
+                                                                     after_drips)
         assert (infer, drip) == (0xFFFFFFFF, 0xFFFFFFFF)
         assert (store == 0) == (result != 0) and (index == NOT_STORED) == (result != 0)

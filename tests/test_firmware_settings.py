@@ -7,24 +7,16 @@ import subprocess
 
 import pytest
 
-from firmware_build import APP_INCLUDES, FIRMWARE, SANITIZE, WARNINGS, cc
+from firmware_build import (APP_INCLUDES, FIRMWARE, SANITIZE, WARNINGS, cc, fitted_copy,
+                            model_sources)
 
 DRIVER = FIRMWARE.parent / "tests" / "firmware" / "settings_driver.c"
 
 
 @pytest.fixture(scope="module")
 def driver(digits_ptq_run, tmp_path_factory):
-    import shutil
-
-    from drip_tiny.export.app_model import write_model_sources
-    from drip_tiny.fit_run import fit_run
-
     root = tmp_path_factory.mktemp("settings")
-    run = root / "run"
-    shutil.copytree(digits_ptq_run, run)
-    fit_run(run, dpw=25, variant="minmax")
-    gen = root / "generated"
-    write_model_sources(run, gen)
+    gen = model_sources(fitted_copy(digits_ptq_run, root / "run"), root / "generated")
     exe = root / "settings_driver"
     sources = [DRIVER, FIRMWARE / "app" / "dt_settings.c", FIRMWARE / "store" / "dt_store.c",
                FIRMWARE / "store" / "dt_flash_sim.c"]

@@ -255,6 +255,12 @@ static uint32_t store_erase(const dt_command_t *c)
     return 1;
 }
 
+static uint32_t thresholds_length_error(const dt_command_t *c)
+{
+    c->app->stats.length_errors++;
+    return dt_app_error(c->out, DT_STATUS_ERR_LENGTH, "SET_THRESHOLDS needs 6 + 9 x classes bytes");
+}
+
 static uint32_t set_thresholds(const dt_command_t *c)
 {
     const dt_packet_t *r = c->request;
@@ -262,16 +268,18 @@ static uint32_t set_thresholds(const dt_command_t *c)
     const char *why;
     int err;
     if (r->length < 6u) {
-        return dt_app_error(c->out, DT_STATUS_ERR_LENGTH, "SET_THRESHOLDS needs 6 + 9 x classes bytes");
+        return thresholds_length_error(c);
     }
     if (dt_get_u16(r->payload) != (uint16_t)DRIP_NUM_CLASSES) {
         return dt_app_error(c->out, DT_STATUS_ERR_THRESHOLDS, "wrong class count");
     }
     if (r->length != 6u + DT_THRESHOLDS_RECORD_BYTES) {
-        return dt_app_error(c->out, DT_STATUS_ERR_LENGTH, "SET_THRESHOLDS needs 6 + 9 x classes bytes");
+        return thresholds_length_error(c);
     }
-    if (dt_get_u32(r->payload + 2) != dt_packet_crc32(r->payload + 6, DT_THRESHOLDS_RECORD_BYTES)) {
-        return dt_app_error(c->out, DT_STATUS_ERR_THRESHOLDS, "hash is not the CRC-32 of the thresholds");
+    if (dt_get_u32(r->payload + 2) !=
+        dt_packet_crc32(r->payload + 6, DT_THRESHOLDS_RECORD_BYTES)) {
+        return dt_app_error(c->out, DT_STATUS_ERR_THRESHOLDS,
+                            "hash is not the CRC-32 of the thresholds");
     }
     why = dt_thresholds_from_wire(r->payload + 6, &t);
     if (why != NULL) {
