@@ -5,6 +5,9 @@
  * On boot it sends "BOOT count=<samples in the store>\n", then serves one-byte commands
  * (lengths and indexes are 4 bytes, little endian; replies end with '\n'):
  *   'E' n     echo: the next n bytes come back as they arrive
+ *   'B' k n   busy: spin k loop iterations without reading (bytes pile up in the board's
+ *             receive path), then echo n bytes
+ *   'O'       "O <dt_board_serial_overruns()>"
  *   'A' n ... append an n-byte sample: "A <status> <id>"
  *   'R' i     read sample i: "R <status> <length>" then the payload bytes
  *   'N'       flash rules on the settings' last page: "N <erase> <program> <again> <readback>
@@ -62,6 +65,13 @@ static void echo(uint32_t n)
         uint8_t b = get_byte();
         dt_board_serial_write(&b, 1);
     }
+}
+
+static void busy_then_echo(uint32_t spins, uint32_t n)
+{
+    for (volatile uint32_t i = 0; i < spins; i++) {
+    }
+    echo(n);
 }
 
 static void append(uint32_t n)
@@ -124,6 +134,12 @@ int main(void)
     for (;;) {
         switch (get_byte()) {
         case 'E': echo(get_u32()); break;
+        case 'B': {
+            uint32_t spins = get_u32();
+            busy_then_echo(spins, get_u32());
+            break;
+        }
+        case 'O': reply("O %ld\n", (long)dt_board_serial_overruns(), 0, 0); break;
         case 'A': append(get_u32()); break;
         case 'R': read_back(get_u32()); break;
         case 'N': flash_rules(); break;
