@@ -180,6 +180,8 @@ def test_store_survives_a_software_reset_and_a_fresh_qemu_starts_erased(elf, boa
     dev = Board(elf, board, tmp_path)
     try:
         assert dev.line() == "BOOT count=0 status=0"
+        dev.send(b"F")
+        assert dev.line() == "F 1 1"  # cold start: both regions erased (RAM starts at 0)
         for k, sample in enumerate(samples):
             dev.send(b"A", len(sample), payload=sample)
             assert dev.line() == f"A 0 {k + 1}"
@@ -191,12 +193,16 @@ def test_store_survives_a_software_reset_and_a_fresh_qemu_starts_erased(elf, boa
             dev.send(b"R", k)
             assert dev.line() == f"R 0 {len(sample)}"
             assert dev.read_exactly(len(sample)) == sample
+        dev.send(b"F")
+        assert dev.line() == "F 0 1"
         assert dev.quit() == 0
     finally:
         dev.close()
     fresh = Board(elf, board, tmp_path)  # a new QEMU: RAM is zero, the store is erased
     try:
         assert fresh.line() == "BOOT count=0 status=0"
+        fresh.send(b"F")
+        assert fresh.line() == "F 1 1"
         assert fresh.quit() == 0
     finally:
         fresh.close()

@@ -10,7 +10,7 @@ import pytest
 from boards_common import (FIRMWARE_INCLUDES, ROOT, load_segments, require_tools,
                            selftest_sources, symbols)
 from drip_tiny.boards import load_board
-from drip_tiny.emulate import EmulatorError, build_elf
+from drip_tiny.emulate import EmulatorError, build_elf, elf_sizes
 
 UARTE0_IRQ = 2
 
@@ -68,7 +68,10 @@ def test_image_ends_below_the_store_and_regions_match_board_json(board, elf):
     assert table["__dt_image_end"] == highest + 1
     assert highest < board.store.start
     assert flash_segments[0][0] == 0
+    sizes = elf_sizes(elf)  # arm-none-eabi-size
+    assert sizes.text + sizes.data == table["__dt_image_end"]  # flash: code, constants, .data
     # RAM: the stack's reserve fits above .bss and the heap start.
+    assert sizes.data + sizes.bss <= table["__heap_start"] - board.region(flash=False).start
     assert table["__heap_limit"] == table["_estack"] - board.stack_bytes
     assert table["__heap_start"] <= table["__heap_limit"]
 

@@ -72,6 +72,8 @@ static void drain_uart(void)
     }
 }
 
+void UART0RX_Handler(void); /* its vector is in startup.c */
+
 void UART0RX_Handler(void)
 {
     drain_uart();

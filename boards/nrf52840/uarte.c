@@ -49,6 +49,8 @@ static void start_rx(void)
     UARTE_TASKS_STARTRX = 1;
 }
 
+void UARTE0_UART0_IRQHandler(void); /* its vector is in startup.c */
+
 void UARTE0_UART0_IRQHandler(void)
 {
     if (UARTE_EVENTS_ERROR) {

@@ -8,6 +8,7 @@
  *   'B' k n   busy: spin k loop iterations without reading (bytes pile up in the board's
  *             receive path), then echo n bytes
  *   'O'       "O <dt_board_serial_overruns()>"
+ *   'F'       "F <store erased> <settings erased>": 1 when every byte of the region is 0xFF
  *   'A' n ... append an n-byte sample: "A <status> <id>"
  *   'R' i     read sample i: "R <status> <length>" then the payload bytes
  *   'N'       flash rules on the settings' last page: "N <erase> <program> <again> <readback>
@@ -117,6 +118,22 @@ static void flash_rules(void)
     f->erase_page(f, last);
 }
 
+static int all_erased(const dt_flash_t *f)
+{
+    uint8_t chunk[256];
+    for (uint32_t off = 0; off < f->page_size * f->page_count; off += sizeof chunk) {
+        if (f->read(f, off, chunk, sizeof chunk) != DT_STORE_OK) {
+            return 0;
+        }
+        for (uint32_t i = 0; i < sizeof chunk; i++) {
+            if (chunk[i] != 0xFFu) {
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
+
 static void cycles(void)
 {
     uint32_t start = dt_board_cycles_begin();
@@ -143,6 +160,10 @@ int main(void)
         case 'A': append(get_u32()); break;
         case 'R': read_back(get_u32()); break;
         case 'N': flash_rules(); break;
+        case 'F':
+            reply("F %ld %ld\n", all_erased(dt_board_store_flash()),
+                  all_erased(dt_board_settings_flash()), 0);
+            break;
         case 'Y': cycles(); break;
         case 'X': put_text("X\n"); dt_board_reset(); break;
         case 'Q':
