@@ -14,7 +14,10 @@
 #include "dt_board.h"
 #include "nrf52840.h"
 
-#define PAGE_BYTES 4096u
+#ifndef DT_NVMC_PAGE_BYTES
+#define DT_NVMC_PAGE_BYTES 4096u /* the nRF51's NVMC, same registers, has 1024 (tests) */
+#endif
+#define PAGE_BYTES DT_NVMC_PAGE_BYTES
 
 /* From link.ld. */
 extern uint8_t __dt_store_start[], __dt_store_end[];
