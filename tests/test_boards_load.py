@@ -75,3 +75,21 @@ def test_startup_and_drivers_compile_warning_free(name, tmp_path):
             result = subprocess.run(command, capture_output=True, text=True)
             assert result.returncode == 0 and result.stderr == "", \
                 f"{source.name} {optimization}:\n{result.stderr}"
+
+
+def test_readme_documents_every_key_boards_py_reads():
+    """boards/README.md's schema table names every key drip_tiny/boards.py reads."""
+    import re
+
+    from boards_common import ROOT
+
+    source = (ROOT / "drip_tiny" / "boards.py").read_text()
+    keys = set(re.findall(r'_field\(\w+, "(\w+)"', source))
+    keys |= set(re.findall(r'(?:data|image)\.get\("(\w+)"\)', source))
+    keys |= set(re.findall(r'_flash_area\(data, "(\w+)"', source))
+    keys |= set(re.findall(r'region\["(\w+)"\]', source))
+    assert {"name", "store", "settings", "linker_script", "plugin", "uf2_family"} <= keys
+    readme = (ROOT / "boards" / "README.md").read_text()
+    table = readme.split("## board.json", 1)[1].split("### Linker script contract", 1)[0]
+    missing = sorted(k for k in keys if not re.search(rf"\b{k}\b", table))
+    assert not missing, f"boards/README.md does not document {missing}"
