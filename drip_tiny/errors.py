@@ -40,3 +40,13 @@ class EmulatorError(DripTinyError):
 
 class EmulatorTimeout(EmulatorError):
     """The emulated program did not finish within its time limit (QEMU was stopped)."""
+
+
+class ExportError(DripTinyError):
+    """A firmware project cannot be written or built for a board: the model does not fit
+    its flash or RAM, the build failed, or the output folder would be overwritten."""
+
+
+class FlashError(DripTinyError):
+    """An image cannot be written to a board: no probe, no image, no flash tool, or the
+    board has no flash method (it runs on this machine or under an emulator)."""
