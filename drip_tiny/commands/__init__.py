@@ -1,5 +1,5 @@
 """One module per `drip-tiny` subcommand."""
 
-from . import experiment_cmd, fit_cmd, simulate_cmd, train_cmd
+from . import experiment_cmd, export_cmd, fit_cmd, flash_cmd, simulate_cmd, train_cmd
 
-SUBCOMMANDS = (train_cmd, fit_cmd, simulate_cmd, experiment_cmd)
+SUBCOMMANDS = (train_cmd, fit_cmd, simulate_cmd, experiment_cmd, export_cmd, flash_cmd)
