@@ -127,6 +127,7 @@ def export_project(run, board: str | Board, out, *, force: bool = False, build: 
     say = log or (lambda _msg: None)
     run, out = Path(run), Path(out)
     board = load_board(board) if isinstance(board, str) else board
+    check_writable(out, force)  # the cheap refusals first
     _check_run(run)
     firmware_root = Path(firmware_root) if firmware_root else shipped_dir("firmware")
     plan = plan_project(board, firmware_root)
