@@ -70,6 +70,15 @@ def _tail(text: str, lines: int = TAIL_LINES) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
+def _excerpt(text: str) -> str:
+    """The first error lines (the cause; later ones often follow from it), then the end."""
+    all_lines = text.strip().splitlines()
+    errors = [line for line in all_lines if "error" in line.lower()][:8]
+    tail = all_lines[-(TAIL_LINES - len(errors)):]
+    head = [line for line in errors if line not in tail]
+    return "\n".join(head + (["..."] if head else []) + tail)
+
+
 def run_make(project: Path, board: Board, jobs: int = 2, timeout: float = 600.0) -> str:
     """Run make in project; return its output. Raises ExportError on failure."""
     command = ["make", "-C", str(project), f"-j{max(1, jobs)}", "--no-print-directory"]
@@ -92,4 +101,4 @@ def run_make(project: Path, board: Board, jobs: int = 2, timeout: float = 600.0)
         raise ExportError(f"the firmware does not fit on {board.name}: sections do not fit "
                           f"in region {', '.join(sorted(set(not_fit)))}:\n{_tail(output, 8)}")
     raise ExportError(f"building the {board.name} firmware failed (make exit "
-                      f"{result.returncode}); its last lines:\n{_tail(output)}")
+                      f"{result.returncode}); the compiler said:\n{_excerpt(output)}")

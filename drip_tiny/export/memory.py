@@ -8,16 +8,21 @@ flash (code and constants, plus the initial values of .data):
   model code and kernels         the other generated/ objects except the DRIP kernel
   DRIP kernel                    generated/drips_kernel.o
   firmware app, protocol, store  firmware/ objects
-  board, C library, padding      the rest of the flash sections
+  board startup and drivers      board/ objects
+  C library, padding             the rest of the flash sections
   .data initial values           writable sections with contents (copied to RAM at reset)
 RAM:
   model arena                    generated/dt_model.o (DT_MODEL_ARENA_BYTES)
   DRIP work buffers              generated/drips_kernel.o (DRIP_WORK_BYTES)
-  frame buffers                  firmware/protocol/ objects (serial frames in and out)
-  app, board, C library, padding the rest of .data and .bss
+  app state, frame buffers       firmware/ objects (the receive and reply frames live in
+                                 the application's state)
+  board drivers                  board/ objects (serial rings, simulated flash on the host)
+  C library, padding             the rest of .data and .bss
   stack                          a .stack section if the linker script has one, else the
                                  ELF's DT_STACK_BYTES symbol, else board.json stack_bytes
 
+Sections in another region of board.json (mps2-an386's NVRAM: the simulated store and
+settings that survive a reset) are listed apart and count against neither limit.
 Capacity: the board's first flash (rx) and RAM (rwx) regions of board.json, minus the
 store and settings areas that lie inside them (they are not part of the image). Every
 part is a partition: the parts of each kind add up to the used total.
@@ -36,12 +41,14 @@ WEIGHTS = "model weights and parameters"
 MODEL_CODE = "model code and kernels"
 DRIP_KERNEL = "DRIP kernel"
 FIRMWARE = "firmware app, protocol, store"
-FLASH_REST = "board, C library, padding"
+BOARD_CODE = "board startup and drivers"
+FLASH_REST = "C library, padding"
 DATA_INIT = ".data initial values"
 ARENA = "model arena"
 DRIP_WORK = "DRIP work buffers"
-FRAMES = "frame buffers"
-RAM_REST = "app, board, C library, padding"
+APP_RAM = "app state, frame buffers"
+BOARD_RAM = "board drivers"
+RAM_REST = "C library, padding"
 STACK = "stack"
 STACK_SECTIONS = (".stack", ".stack_dummy")
 STACK_SYMBOL = "DT_STACK_BYTES"
@@ -105,6 +112,7 @@ class MemoryReport:
     elf: str  # project-relative path of the image it describes
     flash: Budget
     ram: Budget
+    other: tuple[Part, ...] = ()  # sections in other regions (e.g. NVRAM), not counted
 
     @property
     def fits(self) -> bool:
@@ -128,12 +136,18 @@ class MemoryReport:
                 lines.append(f"  {p.name:<32} {p.bytes:>10,}")
             share = f" ({100.0 * b.used / b.capacity:.1f}%)" if b.capacity else ""
             lines.append(f"  {'total':<32} {b.used:>10,}{share} of {b.describe_capacity()}")
+        if self.other:
+            lines.append(f"{'elsewhere (not counted above)':<34} {'bytes':>10}")
+            for p in self.other:
+                lines.append(f"  {p.name:<32} {p.bytes:>10,}  {p.source}")
         lines.append("fits" if self.fits else "DOES NOT FIT: " + "; ".join(self.problems()))
         return "\n".join(lines)
 
     def to_json(self) -> dict:
         return {"board": self.board, "elf": self.elf, "fits": self.fits,
-                "flash": self.flash.to_json(), "ram": self.ram.to_json()}
+                "flash": self.flash.to_json(), "ram": self.ram.to_json(),
+                "other": [{"name": p.name, "bytes": p.bytes, "source": p.source}
+                          for p in self.other]}
 
 
 # ---- limits ----
@@ -253,19 +267,16 @@ def map_contributions(map_text: str) -> dict[str, dict[str, int]]:
 def _category(obj: str) -> str | None:
     """What an object file of the project is, from its path under build/obj/."""
     path = obj.replace("\\", "/")
-    if "/generated/" in path or path.startswith("generated/"):
-        name = path.rsplit("/", 1)[-1]
-        if name == "dt_model_data.o":
-            return "weights"
-        if name == "drips_kernel.o":
-            return "drip"
-        if name == "dt_model.o":
-            return "model"
-        return "kernels"
-    if "/firmware/protocol/" in path:
-        return "protocol"
-    if "/firmware/" in path:
+    path = path.split("build/obj/", 1)[1] if "build/obj/" in path else None
+    if path is None:
+        return None  # the C library, crt files, linker stubs
+    if path.startswith("generated/"):
+        return {"dt_model_data.o": "weights", "drips_kernel.o": "drip",
+                "dt_model.o": "model"}.get(path.rsplit("/", 1)[-1], "kernels")
+    if path.startswith("firmware/"):
         return "firmware"
+    if path.startswith("board/"):
+        return "board"
     return None
 
 
@@ -276,6 +287,14 @@ def _region_of(address: int, board: Board) -> MemoryRegion | None:
     return None
 
 
+def _partition(totals: dict, total: int, named: list[tuple[str, tuple[str, ...], str]],
+               rest: tuple[str, str]) -> list[Part]:
+    parts = [Part(name, sum(totals.get(k, 0) for k in keys), source)
+             for name, keys, source in named]
+    parts.append(Part(rest[0], total - sum(p.bytes for p in parts), rest[1]))
+    return parts
+
+
 def report_from_build(board: Board, elf: Path, map_file: Path,
                       project_dir: Path | None = None) -> MemoryReport:
     """The memory report of a linked image and its map file."""
@@ -283,17 +302,26 @@ def report_from_build(board: Board, elf: Path, map_file: Path,
     sections, absolute = elf_sections(elf)
     contributions = map_contributions(map_file.read_text(errors="replace"))
     host = board.toolchain == "host"
+    flash_region, flash_reserved = limits(board, True)
+    ram_region, ram_reserved = limits(board, False)
 
     code: list[Section] = []  # flash-resident: code, constants
     ram: list[Section] = []
     stack_sections: list[Section] = []
+    other: list[Part] = []
     for s in sections:
         if s.name in STACK_SECTIONS:
             stack_sections.append(s)
             continue
         region = None if host else _region_of(s.address, board)
-        in_ram = s.writable if region is None else not region.is_flash
-        (ram if in_ram else code).append(s)
+        if host or region is None:
+            (ram if s.writable else code).append(s)
+        elif region == flash_region:
+            code.append(s)
+        elif region == ram_region:
+            ram.append(s)
+        else:
+            other.append(Part(s.name, s.size, f"in {region.name} at {s.address:#010x}"))
 
     def by_category(group: list[Section]) -> dict[str | None, int]:
         totals: dict[str | None, int] = {}
@@ -303,31 +331,23 @@ def report_from_build(board: Board, elf: Path, map_file: Path,
                 totals[key] = totals.get(key, 0) + size
         return totals
 
-    flash_total = sum(s.size for s in code)
-    data_init = sum(s.size for s in ram if s.has_contents)
-    c = by_category(code)
-    named = {WEIGHTS: c.get("weights", 0),
-             MODEL_CODE: c.get("model", 0) + c.get("kernels", 0),
-             DRIP_KERNEL: c.get("drip", 0),
-             FIRMWARE: c.get("firmware", 0) + c.get("protocol", 0)}
-    sources = {WEIGHTS: "map: generated/dt_model_data.o",
-               MODEL_CODE: "map: generated/dt_model.o and the kernels",
-               DRIP_KERNEL: "map: generated/drips_kernel.o",
-               FIRMWARE: "map: firmware/ objects"}
-    flash_parts = [Part(n, v, sources[n]) for n, v in named.items()]
-    flash_parts.append(Part(FLASH_REST, flash_total - sum(named.values()),
-                            "ELF flash sections minus the parts above"))
-    flash_parts.append(Part(DATA_INIT, data_init, "ELF: writable sections with contents"))
-
-    r = by_category(ram)
-    ram_total = sum(s.size for s in ram)
-    named_ram = {ARENA: r.get("model", 0), DRIP_WORK: r.get("drip", 0),
-                 FRAMES: r.get("protocol", 0)}
-    ram_sources = {ARENA: "map: generated/dt_model.o", DRIP_WORK: "map: generated/drips_kernel.o",
-                   FRAMES: "map: firmware/protocol/ objects"}
-    ram_parts = [Part(n, v, ram_sources[n]) for n, v in named_ram.items()]
-    ram_parts.append(Part(RAM_REST, ram_total - sum(named_ram.values()),
-                          "ELF .data + .bss minus the parts above"))
+    flash_parts = _partition(
+        by_category(code), sum(s.size for s in code),
+        [(WEIGHTS, ("weights",), "map: generated/dt_model_data.o"),
+         (MODEL_CODE, ("model", "kernels"), "map: generated/dt_model.o and the kernels"),
+         (DRIP_KERNEL, ("drip",), "map: generated/drips_kernel.o"),
+         (FIRMWARE, ("firmware",), "map: firmware/ objects"),
+         (BOARD_CODE, ("board",), "map: board/ objects")],
+        (FLASH_REST, "ELF flash sections minus the parts above"))
+    flash_parts.append(Part(DATA_INIT, sum(s.size for s in ram if s.has_contents),
+                            "ELF: RAM sections with contents (.data)"))
+    ram_parts = _partition(
+        by_category(ram), sum(s.size for s in ram),
+        [(ARENA, ("model",), "map: generated/dt_model.o"),
+         (DRIP_WORK, ("drip",), "map: generated/drips_kernel.o"),
+         (APP_RAM, ("firmware",), "map: firmware/ objects"),
+         (BOARD_RAM, ("board",), "map: board/ objects")],
+        (RAM_REST, "ELF .data + .bss minus the parts above"))
     if stack_sections:
         ram_parts.append(Part(STACK, sum(s.size for s in stack_sections),
                               "ELF: " + ", ".join(s.name for s in stack_sections)))
@@ -340,12 +360,11 @@ def report_from_build(board: Board, elf: Path, map_file: Path,
         if p.bytes < 0:
             raise ExportError(f"memory report of {elf}: the map file gives {p.name} a "
                               f"negative size ({p.bytes}); it does not match the image")
-    flash_region, flash_reserved = limits(board, True)
-    ram_region, ram_reserved = limits(board, False)
-    shown = str(elf.relative_to(project_dir)) if project_dir else str(elf)
+    shown = elf.relative_to(project_dir).as_posix() if project_dir else str(elf)
     return MemoryReport(board=board.name, elf=shown,
                         flash=Budget("flash", tuple(flash_parts), flash_region, flash_reserved),
-                        ram=Budget("RAM", tuple(ram_parts), ram_region, ram_reserved))
+                        ram=Budget("RAM", tuple(ram_parts), ram_region, ram_reserved),
+                        other=tuple(other))
 
 
 def check_fits(report: MemoryReport) -> None:
