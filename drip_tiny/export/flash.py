@@ -137,13 +137,16 @@ def nrfjprog_commands(image: Path, target: str, probe: str | None,
             [executable, "-f", family, *serial, "--reset"]]
 
 
-def flash_nrfjprog(image: Path, target: str, probe: str | None, run=subprocess.run) -> None:
+def flash_nrfjprog(image: Path, target: str, probe: str | None) -> None:
     executable = shutil.which(NRFJPROG)
     if executable is None:
         raise FlashError("nrfjprog is not on PATH; install Nordic's nRF Command Line Tools, "
                          "or use the default tool (pyOCD: `pip install drip-tiny[flash]`)")
     for command in nrfjprog_commands(image, target, probe, executable):
-        result = run(command, capture_output=True, text=True)
+        try:
+            result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            raise FlashError(f"running {command[0]} failed: {e}") from e
         if result.returncode != 0:
             output = (result.stderr or result.stdout).strip()[-2000:]
             hint = (" (no debug probe found: connect the board's USB debug port)"
