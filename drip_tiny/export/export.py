@@ -122,6 +122,7 @@ def export_project(run, board: str | Board, out, *, force: bool = False, build: 
     not fit (before building, from the generated code's numbers, or after, from the image),
     or when the build fails. firmware_root replaces the shipped firmware/ folder (tests).
     """
+    from ..codegen import emit
     from .app_model import write_model_sources
 
     say = log or (lambda _msg: None)
@@ -139,8 +140,6 @@ def export_project(run, board: str | Board, out, *, force: bool = False, build: 
         (stage / "model_tflite.c").write_text(source)
 
         sources = write_model_sources(run, stage / GENERATED)
-        from ..codegen import emit
-
         weights = emit.weight_bytes(sources.program)
         arena = sources.program.arena_bytes
         work = sources.kernel.work_bytes
@@ -158,11 +157,8 @@ def export_project(run, board: str | Board, out, *, force: bool = False, build: 
         (stage / "Makefile").write_text(makefile.render_makefile(
             board, [*plan.sources, *generated], list(plan.include_dirs), plan.linker_script))
 
-        notice = None
-        if not build:
-            notice = f"not built (--no-build); build it with `make -C {out}`"
-        else:
-            notice = build_mod.missing_tools(board)
+        notice = (build_mod.missing_tools(board) if build
+                  else f"not built (--no-build); build it with `make -C {out}`")
         report = None
         if notice is None:
             say(f"building the {board.name} firmware (make -C {out})")
