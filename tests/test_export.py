@@ -12,6 +12,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -394,3 +395,17 @@ def test_missing_tools_notice_names_the_debian_packages(monkeypatch):
     assert "arm-none-eabi-gcc" in notice and "gcc-arm-none-eabi libnewlib-arm-none-eabi" in notice
     monkeypatch.setattr(build_mod.shutil, "which", lambda name: "/usr/bin/x")
     assert build_mod.missing_tools(load_board("mps2-an386")) is None
+
+
+def test_export_never_imports_tensorflow(fitted_run, firmware, tmp_path):
+    """Commands that do not train stay fast: no TensorFlow (about 4 s per start)."""
+    code = ("import sys\n"
+            "from drip_tiny.export import export_project\n"
+            f"export_project({str(fitted_run)!r}, 'mps2-an386', {str(tmp_path / 'p')!r}, "
+            f"firmware_root={str(firmware)!r}, build=False)\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('tensorflow', 'keras', 'tf_keras')))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=Path(__file__).resolve().parent.parent)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
