@@ -314,8 +314,11 @@ def report_from_build(board: Board, elf: Path, map_file: Path,
             stack_sections.append(s)
             continue
         region = None if host else _region_of(s.address, board)
-        if host or region is None:
+        if host:
             (ram if s.writable else code).append(s)
+        elif region is None:
+            other.append(Part(s.name, s.size, f"at {s.address:#010x}, outside every "
+                                              "board.json memory region"))
         elif region == flash_region:
             code.append(s)
         elif region == ram_region:
