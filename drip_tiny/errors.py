@@ -56,3 +56,13 @@ class DeviceError(LinkError):
         self.status = status
         self.status_name = name
         self.device_message = message
+
+
+class ExportError(DripTinyError):
+    """A firmware project cannot be written or built for a board: the model does not fit
+    its flash or RAM, the build failed, or the output folder would be overwritten."""
+
+
+class FlashError(DripTinyError):
+    """An image cannot be written to a board: no probe, no image, no flash tool, or the
+    board has no flash method (it runs on this machine or under an emulator)."""
