@@ -30,6 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-build", action="store_true",
                         help="write the project only; build it later with `make -C DIR`")
     parser.add_argument("--jobs", type=int, default=2, help="parallel compile jobs")
+    parser.add_argument("--optimize", choices=("speed", "size"), default="speed",
+                        help="-O2 (speed) or -Os (size: about 1.5 KB less code on digits, "
+                             "2x the inference instructions)")
     parser.add_argument("--quiet", action="store_true", help="print only the memory report")
 
 
@@ -39,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or Path("build") / args.board
     log = None if args.quiet else (lambda msg: print(msg, file=sys.stderr))
     result = export_project(args.run, args.board, out, force=args.force,
-                            build=not args.no_build, jobs=args.jobs, log=log)
+                            build=not args.no_build, jobs=args.jobs,
+                            optimize=args.optimize, log=log)
     if result.report is not None:
         print(result.report.format())
     if not args.quiet:

@@ -39,8 +39,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="write the summary and every mismatch here")
 
 
-def _fmt(value, unit="") -> str:
-    return "-" if value is None else f"{value:,.0f}{unit}"
+def _cost(value, clock_hz: int) -> str:
+    """Cycles with the time at the board's clock; instructions when the clock is unknown
+    (QEMU counts instructions, see docs/link.md)."""
+    if value is None:
+        return "-"
+    if not clock_hz:
+        return f"{value:,.0f} instructions"
+    return f"{value:,.0f} cycles ({1e6 * value / clock_hz:,.1f} us)"
 
 
 def _stream(device, args) -> dict:
@@ -93,10 +99,10 @@ def run(args: argparse.Namespace) -> int:
           f"{summary['discarded']}: storage savings {100 * summary['storage_savings']:.1f}%; "
           f"stored {summary['stored']}, store full {summary['store_full']}, store errors "
           f"{summary['store_failures']}")
-    unit = " instructions" if not ident["clock_hz"] else " cycles"
-    print(f"per sample: inference {_fmt(summary['cycles_inference'], unit)}, DRIP step "
-          f"{_fmt(summary['cycles_drip'], unit)}, storing a kept sample "
-          f"{_fmt(summary['cycles_store_when_stored'], unit)}")
+    clock = ident["clock_hz"]
+    print(f"per sample: inference {_cost(summary['cycles_inference'], clock)}, DRIP step "
+          f"{_cost(summary['cycles_drip'], clock)}, storing a kept sample "
+          f"{_cost(summary['cycles_store_when_stored'], clock)}")
     if summary["samples_per_second"]:
         print(f"link: {summary['samples_per_second']:.1f} samples/s, "
               f"{summary['retransmissions']} retransmissions")

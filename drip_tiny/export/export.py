@@ -113,7 +113,7 @@ def _project_files(root: Path) -> list[str]:
 
 
 def export_project(run, board: str | Board, out, *, force: bool = False, build: bool = True,
-                   firmware_root=None, jobs: int = 2,
+                   firmware_root=None, jobs: int = 2, optimize: str = "speed",
                    log: Callable[[str], None] | None = None) -> ExportResult:
     """Write the firmware project of `run` for `board` into `out` and, with build and the
     toolchain present, build it and check its memory report.
@@ -121,11 +121,15 @@ def export_project(run, board: str | Board, out, *, force: bool = False, build: 
     Raises ExportError when out would be overwritten without force, when the model does
     not fit (before building, from the generated code's numbers, or after, from the image),
     or when the build fails. firmware_root replaces the shipped firmware/ folder (tests).
+    optimize: "speed" (-O2, the default) or "size" (-Os).
     """
     from ..codegen import emit
     from .app_model import write_model_sources
 
     say = log or (lambda _msg: None)
+    if optimize not in makefile.OPTIMIZE:
+        raise ExportError(f"optimize must be one of {', '.join(makefile.OPTIMIZE)}, "
+                          f"not {optimize!r}")
     run, out = Path(run), Path(out)
     board = load_board(board) if isinstance(board, str) else board
     check_writable(out, force)  # the cheap refusals first
@@ -155,7 +159,8 @@ def export_project(run, board: str | Board, out, *, force: bool = False, build: 
         generated = sorted(f"{GENERATED}/{name}" for name in sources.files
                            if name.endswith(".c"))
         (stage / "Makefile").write_text(makefile.render_makefile(
-            board, [*plan.sources, *generated], list(plan.include_dirs), plan.linker_script))
+            board, [*plan.sources, *generated], list(plan.include_dirs), plan.linker_script,
+            optimize))
 
         notice = (build_mod.missing_tools(board) if build
                   else f"not built (--no-build); build it with `make -C {out}`")
@@ -186,6 +191,7 @@ def export_project(run, board: str | Board, out, *, force: bool = False, build: 
                         "drip_work_bytes": work, "files": list(sources.files)},
             "flash_simulated": plan.flash_sim,
             "build": {"command": f"make -C {out}", "built": notice is None,
+                      "optimize": makefile.OPTIMIZE[optimize],
                       "notice": notice,
                       "images": dict(images) if notice is None else {}},
             "toolchain": build_mod.tool_versions(board),

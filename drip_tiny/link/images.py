@@ -7,7 +7,8 @@ from pathlib import Path
 
 from ..errors import ConfigError
 
-# Where `drip-tiny export` puts the built image, per toolchain.
+# Where `drip-tiny export` puts the built image, per toolchain (export/makefile.py), for
+# folders without an export.json (a project built by hand).
 IMAGE_NAMES = {"arm-none-eabi": ("build/firmware.elf",), "host": ("build/firmware",)}
 
 
@@ -34,7 +35,7 @@ def resolve_image(path: Path, board) -> Path:
         if exported and exported != board.name:
             raise ConfigError(f"{path} was exported for {exported}, not {board.name}: pass "
                               f"--board {exported} or export for {board.name}")
-        image = data.get("image")
+        image = (data.get("build") or {}).get("images", {}).get("elf")
         if image and (path / image).is_file():
             return path / image
     for name in IMAGE_NAMES[board.toolchain]:
