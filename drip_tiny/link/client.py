@@ -139,6 +139,8 @@ class Device:
             counts = self.cycle_source.classify_cycles(retransmissions == self.retransmissions)
             if counts is not None:
                 infer, drip, store = counts
+                if result.store_result is not p.StoreResult.STORED:
+                    store = 0  # as the spec says; the empty region costs a few branches
                 result = p.Classification(result.predicted, result.logits, result.drips,
                                           result.keep, result.store_result,
                                           result.store_index, infer, drip, store)
