@@ -94,7 +94,7 @@ def parse_classify(body: bytes, classes: int = 10) -> dict:
 
 
 def statistics(device) -> tuple:
-    return struct.unpack("<8I", device.ok(STATISTICS))
+    return struct.unpack("<9I", device.ok(STATISTICS))
 
 
 def store_list(device, first=0, count=100) -> list:
@@ -333,8 +333,8 @@ def test_malformed_frames_get_their_reply_and_the_session_goes_on(device, refere
     assert device.no_reply()
     stats = statistics(device)
     assert stats[:4] == (0, 0, 0, 0)
-    crc_errors, length_errors, oversize, unknown = stats[4:]
-    assert (crc_errors, length_errors, oversize, unknown) == (3, 5, 2, 1)
+    crc_errors, length_errors, oversize, unknown, overruns = stats[4:]
+    assert (crc_errors, length_errors, oversize, unknown, overruns) == (3, 5, 2, 1, 0)
 
 
 def test_a_repeated_request_gets_the_stored_reply_without_running_again(device, reference):

@@ -32,7 +32,7 @@ class FakePort:
             self.requests.append(packet)
             if len(self.requests) in self.drop:
                 continue
-            body = bytes([self.status]) + (struct.pack("<8I", *range(8)) if not self.status
+            body = bytes([self.status]) + (struct.pack("<9I", *range(9)) if not self.status
                                            else b"store broken")
             if self.stale:
                 self.out += p.frame(p.encode_packet(packet.command | 0x80,

@@ -344,11 +344,12 @@ class Statistics:
     length_errors: int
     oversize_frames: int
     unknown_commands: int
+    serial_overruns: int  # bytes the board's receive ring had no room for
 
 
 def parse_statistics(body: bytes) -> Statistics:
     r = _Reader(body, "STATISTICS")
-    values = r.take("8I", "counters")
+    values = r.take("9I", "counters")
     r.done()
     return Statistics(*values)
 

@@ -140,15 +140,16 @@ static uint32_t classify(const dt_command_t *c)
 static uint32_t statistics(const dt_command_t *c)
 {
     const dt_app_stats_t *s = &c->app->stats;
-    const uint32_t values[8] = {s->classified, s->kept, s->discarded, s->store_failures,
+    /* docs/protocol.md STATISTICS: nine counters, the last from the board's receive ring. */
+    const uint32_t values[9] = {s->classified, s->kept, s->discarded, s->store_failures,
                                 s->crc_errors, s->length_errors, s->oversize_frames,
-                                s->unknown_commands};
+                                s->unknown_commands, dt_board_serial_overruns()};
     uint32_t i;
     c->out[0] = DT_STATUS_OK;
-    for (i = 0; i < 8u; i++) {
+    for (i = 0; i < 9u; i++) {
         dt_put_u32(c->out + 1u + 4u * i, values[i]);
     }
-    return 33u;
+    return 37u;
 }
 
 static uint32_t store_unavailable(const dt_command_t *c)
