@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 from .errors import RunDirError
+from .staging import staged_directory
 
 MODEL_TFLITE = "model.tflite"
 FLOAT_MODEL = "float_model.keras"
@@ -53,20 +53,8 @@ def staged_run(out: Path, force: bool) -> Iterator[Path]:
     """Yield a staging folder; on success it replaces `out`, on any error it is deleted."""
     out = Path(out)
     check_writable(out, force)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
-    except OSError as exc:
-        raise RunDirError(f"cannot create the run directory {out}: {exc.strerror}; "
-                          "choose an --out where you can write") from exc
-    try:
+    with staged_directory(out, RunDirError, "the run directory") as staging:
         yield staging
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
 
 def write_json(path: Path, data: dict) -> None:

@@ -19,9 +19,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-import os
 import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,6 +29,7 @@ from .. import __version__
 from ..boards import Board, load_board
 from ..errors import ExportError
 from ..resources import shipped_dir
+from ..staging import staged_directory
 from . import build as build_mod
 from . import makefile, memory
 from .c_array import model_array_sources
@@ -68,20 +67,8 @@ def staged_dir(out: Path, force: bool) -> Iterator[Path]:
     """Yield an empty staging folder beside out; on success it replaces out, on any error
     it is deleted and out is left as it was."""
     check_writable(out, force)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
-    except OSError as e:
-        raise ExportError(f"cannot write the project {out}: {e.strerror}; choose an --out "
-                          "where you can write") from e
-    try:
+    with staged_directory(out, ExportError, "the project") as staging:
         yield staging
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
 
 def _sha256(path: Path) -> str:
