@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from drip_tiny.boards import FlashMethod, board_names, load_board
+from drip_tiny.boards import FlashMethod, load_board
 from drip_tiny.cli import main
 from drip_tiny.errors import FlashError
 from drip_tiny.export import flash
@@ -206,7 +206,6 @@ def test_a_tool_the_board_does_not_offer_is_refused(project):
         flash.flash_image(board, project, tool="nrfjprog")
 
 
-@pytest.mark.skipif("nrf52840" not in board_names(), reason="boards/nrf52840 not merged yet")
 def test_the_nrf52840_board_is_flashed_with_pyocd(project, monkeypatch):
     board = load_board("nrf52840")
     assert board.flash_method.tool == "pyocd" and board.flash_method.target == "nrf52840"
