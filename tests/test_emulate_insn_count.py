@@ -182,3 +182,19 @@ def test_a_generated_model_runs_on_qemu_like_on_the_host_and_counts_an_extra_hoo
     assert 1000 < result.extra_instructions < 1010
     assert result.sizes.bss >= result.arena_bytes
     assert result.elf is not None and result.elf.exists()
+
+
+def test_per_operator_regions_split_the_inference_without_changing_it(tmp_path):
+    data = _small_model()
+    whole = bench_model(data)
+    split = bench_model(data, per_op=True, extra_sources=[], work_dir=tmp_path / "ops")
+    for got, want in zip(split.outputs, whole.outputs):
+        np.testing.assert_array_equal(got, want)
+    names = [name for _, name, _ in split.op_instructions]
+    assert names == ["CONV_2D", "MEAN", "FULLY_CONNECTED"]
+    assert all(n > 0 for _, _, n in split.op_instructions)
+    # Each boundary costs a call and a flag test: a few instructions per operator.
+    extra = split.invoke_instructions - whole.invoke_instructions
+    assert 0 < extra <= 12 * len(names)
+    conv = split.op_instructions[0][2]
+    assert conv > sum(n for _, _, n in split.op_instructions[1:])  # the MACs live there

@@ -135,7 +135,8 @@ class _Emitter:
                 else:
                     args.append(self.value(f"dt_op{s.index}_arg{k}", a))
             self.calls.append({"comment": _comment(header),
-                               "code": f"{low.function}({', '.join(args)});"})
+                               "code": f"{low.function}({', '.join(args)});",
+                               "op": s.index})
 
 
 def _io(program: Program, tensors) -> list[dict]:

@@ -43,6 +43,9 @@ class ModelBench:
     elf: Path | None  # kept only when work_dir was given
     optimization: str
     console: str = ""  # what the image wrote through semihosting (outputs, extra's lines)
+    # With per_op: (operator index, op name, instructions) per operator with code, in graph
+    # order; each count still holds about one marker pair's cost (a few instructions).
+    op_instructions: tuple[tuple[int, str, int], ...] = ()
 
 
 def bench_input(count: int) -> np.ndarray:
@@ -75,13 +78,16 @@ def bench_model(tflite, *, work_dir: str | os.PathLike | None = None,
                 extra_sources: Iterable[str | os.PathLike] = (),
                 extra_include_dirs: Iterable[str | os.PathLike] = (),
                 defines: Iterable[str] = (), keep=(), optimization: str = "-O2",
-                board: Board | None = None, timeout: float = 120.0) -> ModelBench:
+                board: Board | None = None, timeout: float = 120.0,
+                per_op: bool = False) -> ModelBench:
     """Generate C for tflite (a path or bytes), build it with the benchmark main for the
     board, run it under QEMU and count the second inference's instructions.
 
     extra_sources may define dt_bench_extra() (see the module docstring); keep is passed to
     the code generator, so kept tensors are readable from dt_bench_extra through
     dt_model_keep(). The generated files and the image stay in work_dir if given.
+    With per_op, every operator with code is counted as its own region (DT_MODEL_AFTER_OP,
+    dt_bench.h); invoke_instructions is then their sum plus the return.
     """
     from .. import codegen
     from ..codegen import emit
@@ -98,16 +104,24 @@ def bench_model(tflite, *, work_dir: str | os.PathLike | None = None,
         sources = [model_dir / "dt_model.c", model_dir / "dt_model_data.c",
                    *emit.kernel_sources(program), board.bench_dir / BENCH_MAIN,
                    *map(Path, extra_sources)]
+        ops = [(s.index, s.op_name) for s in program.steps if s.lowered.function is not None]
+        profile_defines = ["DT_MODEL_AFTER_OP(op)=dt_bench_after_op(op)"] if per_op else []
+        profile_flags = ["-include", str(board.bench_dir / "dt_bench.h")] if per_op else []
         elf = build_elf(sources, root / "bench.elf", board=board, optimization=optimization,
                         include_dirs=[model_dir, emit.kernels_dir(), *extra_include_dirs],
-                        defines=defines)
-        counts = count_instructions(elf, board=board, regions=3, timeout=timeout)
+                        defines=[*defines, *profile_defines], extra_flags=profile_flags)
+        regions = 3 + (len(ops) if per_op else 0)
+        counts = count_instructions(elf, board=board, regions=regions, timeout=timeout)
         sizes = elf_sizes(elf)
         outputs = _parse_outputs(counts.console, program)
     overhead = counts.regions[REGION_EMPTY]
+    invoke_regions = counts.regions[REGION_INVOKE:REGION_INVOKE + 1 + (len(ops) if per_op else 0)]
+    extra = counts.regions[-1]
+    op_counts = tuple((index, name, n - overhead)
+                      for (index, name), n in zip(ops, invoke_regions)) if per_op else ()
     return ModelBench(
-        invoke_instructions=counts.regions[REGION_INVOKE] - overhead,
-        extra_instructions=counts.regions[REGION_EXTRA] - overhead,
+        invoke_instructions=sum(invoke_regions) - len(invoke_regions) * overhead,
+        extra_instructions=extra - overhead, op_instructions=op_counts,
         marker_overhead=overhead, total_instructions=counts.total, outputs=outputs,
         sizes=sizes, arena_bytes=program.arena_bytes, weight_bytes=emit.weight_bytes(program),
         macs=program.macs, elf=elf if work_dir is not None else None,

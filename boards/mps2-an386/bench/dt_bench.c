@@ -14,3 +14,14 @@ __attribute__((noinline, noipa)) void dt_bench_end(void)
 {
     __asm__ volatile("@ dt_bench_end\n\tnop" ::: "memory");
 }
+
+volatile int dt_bench_profiling;
+
+void dt_bench_after_op(int op)
+{
+    (void)op;
+    if (dt_bench_profiling) {
+        dt_bench_end();
+        dt_bench_begin();
+    }
+}

@@ -18,6 +18,13 @@ extern "C" {
 void dt_bench_begin(void);
 void dt_bench_end(void);
 
+/* Per-operator regions: build the model with -D'DT_MODEL_AFTER_OP(op)=dt_bench_after_op(op)'
+ * and -include dt_bench.h. While dt_bench_profiling is set (the benchmark main sets it
+ * around the counted inference), each call ends the current region and begins the next,
+ * so every operator with code gets its own region. */
+extern volatile int dt_bench_profiling;
+void dt_bench_after_op(int op);
+
 #ifdef __cplusplus
 }
 #endif
