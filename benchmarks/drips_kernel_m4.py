@@ -76,7 +76,7 @@ def _measure(name: str, data: bytes, thresholds, target=None, logits=None) -> di
     from drip_tiny.drip import Int8GradCam
     from drip_tiny.emulate import bench_model
     from drip_tiny.emulate.bench import bench_input
-    from drip_tiny.emulate.board import load_board
+    from drip_tiny.boards import load_board
 
     kernel = generate_drips_kernel(data, thresholds, target=target, logits=logits)
     cam = Int8GradCam(data, target=target, logits=logits)
