@@ -1,0 +1,277 @@
+"""The benchmark table, in one command: drip-tiny against TFLM on the same models and the
+same emulated Cortex-M4F, the DRIP step's cost, memory, the serial link and the Python side.
+
+    python benchmarks/results.py                      # writes benchmarks/results.md and .json
+    python benchmarks/results.py --quick --out DIR    # a smoke version (CI): digits only
+
+Per model (the built-in digits and Fashion-MNIST models, trained here, and every
+int8 .tflite in --anchors, the MLPerf Tiny shapes among them):
+- instructions per inference on QEMU mps2-an386, counted exactly by the insn_count plugin
+  built from source in the repo, twice (the table says whether the runs agree), and per
+  operator (the kernels that cost the most);
+- the DRIP step's instructions and its ratio to inference;
+- RAM (arena, DRIP work buffers, and the benchmark image's .data + .bss) and flash (code
+  plus weights of the linked benchmark image); for the built-in models also the complete
+  nRF52840 firmware image (`drip-tiny export` memory report, stack included);
+- TFLM's figures for the anchors (reference kernels and CMSIS-NN, measured on the same
+  emulated core and copied from the anchors README, see m4_instructions.py) and our ratio
+  to each. The built-in models have no TFLM instruction figures (TFLM was not built here).
+Serial: samples and bytes per second streaming the digits production split to QEMU and to
+the host board. Python: DRIP scores per second (TFLM interpreter + Python Grad-CAM, and the
+generated C on this host), fitting thresholds to 100,000 scores.
+Nothing here is a timed test; it measures and writes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # this checkout's drip_tiny
+sys.path.insert(0, str(HERE))
+
+from drips_kernel_m4 import _measure as measure_drip_step  # noqa: E402
+from drips_kernel_m4 import _random_thresholds  # noqa: E402
+from m4_instructions import SOURCE as TFLM_SOURCE  # noqa: E402
+from m4_instructions import TFLM, _tool_version  # noqa: E402
+
+DEFAULT_ANCHORS = HERE.parent.parent / "shared" / "anchors" / "models"
+BUILTIN = {
+    "digits (built-in)": ["--dataset", "digits"],
+    "fashion-mnist (built-in)": ["--dataset", "fashion-mnist", "--max-per-class", "60",
+                                 "--epochs", "2"],
+}
+QEMU_SAMPLES = 200
+TOP_OPS = 3
+
+
+def _cli(args: list[str]) -> None:
+    from drip_tiny.cli import main
+
+    if main(args) != 0:
+        raise SystemExit(f"drip-tiny {' '.join(args)} failed")
+
+
+def _train(name: str, args: list[str], work: Path) -> Path:
+    run = work / name.split()[0]
+    _cli(["train", *args, "--out", str(run), "--quiet", "--force"])
+    _cli(["fit", str(run), "--dpw", "25", "--quiet"])
+    return run
+
+
+def measure_model(name: str, data: bytes, run: Path | None, work: Path) -> dict:
+    from drip_tiny.codegen import memory_report
+    from drip_tiny.emulate import bench_model
+    first = bench_model(data)
+    second = bench_model(data)
+    per_op = bench_model(data, per_op=True)
+    report = memory_report(data)
+    if run is not None:
+        from drip_tiny.drip.run_scores import run_model
+        from drip_tiny.drip.thresholds import Thresholds
+
+        _, target, logits = run_model(run)
+        thresholds = Thresholds.load(run / "thresholds.json")
+        drip = measure_drip_step(name, data, thresholds, target=target, logits=logits)
+    else:
+        drip = measure_drip_step(name, data, _random_thresholds(data, "minmax"))
+    ops = sorted(per_op.op_instructions, key=lambda o: -o[2])
+    row = {
+        "model": name, "macs": report.macs,
+        "instructions": first.invoke_instructions,
+        "deterministic": first.invoke_instructions == second.invoke_instructions,
+        "second_run": second.invoke_instructions,
+        "instructions_per_mac": first.invoke_instructions / max(1, report.macs),
+        "top_ops": [{"op": i, "name": n, "instructions": c,
+                     "share": c / sum(o[2] for o in ops)} for i, n, c in ops[:TOP_OPS]],
+        "drip_instructions": drip["drip_instructions"],
+        "drip_fraction": drip["fraction"],
+        "drip_equals_host": drip["device_equals_host"],
+        "arena_bytes": report.arena_bytes, "drip_work_bytes": drip["drip_work_bytes"],
+        "weight_bytes": report.weight_bytes,
+        "image": {"text": first.sizes.text, "data": first.sizes.data, "bss": first.sizes.bss},
+        "tflm": TFLM.get(name),
+    }
+    if run is not None:
+        from drip_tiny.export import export_project
+
+        result = export_project(run, "nrf52840", work / f"nrf-{name.split()[0]}")
+        r = result.report.to_json()
+        row["nrf52840"] = {"flash_used": r["flash"]["used"], "flash_capacity":
+                           r["flash"]["capacity"], "ram_used": r["ram"]["used"],
+                           "ram_capacity": r["ram"]["capacity"]}
+    return row
+
+
+def measure_serial(run: Path, work: Path, qemu_samples: int) -> list[dict]:
+    from drip_tiny.export import export_project
+    from drip_tiny.link.emulated import start_emulated
+    from drip_tiny.link.stream import stream_split
+
+    rows = []
+    for board, limit in (("host", None), ("mps2-an386", qemu_samples)):
+        result = export_project(run, board, work / f"serial-{board}")
+        with start_emulated(board, result.images["elf"]) as emulated, \
+                emulated.connect() as device:
+            s = stream_split(device, run, "production", limit=limit)
+            reply = 1 + len(s.device[0].logits) + 4 + 2 + 4 + 12 + 11  # payload + framing
+            up = s.bytes_sent
+            rows.append({"board": board, "samples": s.samples,
+                         "agree": s.samples - len({m["index"] for m in s.mismatches}),
+                         "samples_per_second": s.samples / s.seconds,
+                         "bytes_per_second": (up + reply * s.samples) / s.seconds,
+                         "mean_inference": s.summary()["cycles_inference"],
+                         "clock_hz": device.identity.clock_hz})
+    return rows
+
+
+def measure_python(run: Path) -> dict:
+    from drip_tiny.codegen.drips_host import HostDripModel
+    from drip_tiny.drip.run_scores import int8_gradcam_for_run
+    from drip_tiny.drip.thresholds import fit_thresholds
+    from drip_tiny.reference.tflm import quantize
+    from drip_tiny.rundir import load_split
+
+    x, _ = load_split(run, "production")
+    cam = int8_gradcam_for_run(run)
+    q = quantize(x, cam.input.scale, cam.input.zero_point)
+    start = time.perf_counter()
+    cam.score(q, "minmax")
+    tflm_path = len(q) / (time.perf_counter() - start)
+    model = HostDripModel(run)
+    start = time.perf_counter()
+    model.decide_batch(q)
+    host_c = len(q) / (time.perf_counter() - start)
+    rng = np.random.default_rng(0)
+    scores = rng.gamma(2.0, 0.1, 100_000).astype(np.float32)
+    classes = rng.integers(0, 10, 100_000)
+    start = time.perf_counter()
+    fit_thresholds(scores, classes, [str(c) for c in range(10)], 25, variant="minmax",
+                   path="int8", group_by="predicted")
+    fit_seconds = time.perf_counter() - start
+    return {"samples": len(q), "scores_per_second_tflm_python": tflm_path,
+            "scores_per_second_generated_c_host": host_c,
+            "fit_100000_scores_seconds": fit_seconds}
+
+
+def _ratio(ours: int, theirs: int | None) -> str:
+    return f"{theirs / ours:.2f}x" if theirs else "-"
+
+
+def write(result: dict, out: Path) -> None:
+    (out / "results.json").write_text(json.dumps(result, indent=1) + "\n")
+    lines = ["# drip-tiny benchmarks", "",
+             f"Made by `{result['command']}` on {result['date']}; {result['gcc']}; "
+             f"{result['qemu']}; images -O2, `-mcpu=cortex-m4 -mfpu=fpv4-sp-d16 "
+             "-mfloat-abi=hard`. Instructions counted exactly on QEMU mps2-an386 by the "
+             "insn_count plugin (docs/instruction-counting.md), second inference, input "
+             "x[i] = (int8)((i*37+11) & 0xFF). TFLM figures: " + TFLM_SOURCE + ". "
+             "Speed-up = TFLM instructions / ours: above 1x we run fewer instructions, "
+             "below 1x TFLM does. Instructions are not cycles.", "",
+             "## Instructions per inference and the DRIP step", "",
+             "| model | MACs | ours | instr/MAC | runs agree | TFLM reference | speed-up | "
+             "TFLM CMSIS-NN | speed-up | DRIP step | DRIP / inference |",
+             "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
+    for r in result["models"]:
+        t = r["tflm"] or {}
+        ref = (t.get("reference") or {}).get("instructions")
+        cm = (t.get("cmsis_nn") or {}).get("instructions")
+        lines.append(f"| {r['model']} | {r['macs']:,} | {r['instructions']:,} | "
+                     f"{r['instructions_per_mac']:.2f} | "
+                     f"{'yes' if r['deterministic'] else 'NO: ' + format(r['second_run'], ',')}"
+                     f" | {format(ref, ',') if ref else '-'} | {_ratio(r['instructions'], ref)}"
+                     f" | {format(cm, ',') if cm else '-'} | {_ratio(r['instructions'], cm)} | "
+                     f"{r['drip_instructions']:,} | {100 * r['drip_fraction']:.2f}% |")
+    lines += ["", "## Memory", "",
+              "| model | arena | TFLM arena (ref, 32-bit) | arena ratio | DRIP work | "
+              "weights | benchmark image text | TFLM ref. text | complete nRF52840 firmware: "
+              "flash / RAM |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for r in result["models"]:
+        t = (r["tflm"] or {}).get("reference") or {}
+        nrf = r.get("nrf52840")
+        smaller = f"{t['arena'] / r['arena_bytes']:.2f}x smaller" if t else "-"
+        lines.append(
+            f"| {r['model']} | {r['arena_bytes']:,} | "
+            f"{format(t['arena'], ',') if t else '-'} | {smaller} | "
+            f"{r['drip_work_bytes']:,} | {r['weight_bytes']:,} | {r['image']['text']:,} | "
+            f"{format(t['text'], ',') if t else '-'} | "
+            + (f"{nrf['flash_used']:,} / {nrf['ram_used']:,} B" if nrf else "-") + " |")
+    lines += ["", "Benchmark image text: the model's code, weights and kernels with a minimal "
+              "main, startup and newlib-nano (TFLM's text counts the same parts plus its "
+              "interpreter and the .tflite). The complete firmware (app, protocol, store, "
+              "drivers, 4 KB receive ring, 8 KB stack) is `drip-tiny export --board nrf52840`'s "
+              "memory report, for the built-in models."]
+    lines += ["", "## Where the instructions go (per operator, top "
+              f"{TOP_OPS})", "", "| model | operator | instructions | share |", "|---|---|---:|---:|"]
+    for r in result["models"]:
+        for o in r["top_ops"]:
+            lines.append(f"| {r['model']} | {o['op']}: {o['name']} | {o['instructions']:,} | "
+                         f"{100 * o['share']:.1f}% |")
+    lines += ["", "## Serial link (digits production split)", "",
+              "| board | samples | agree | samples/s | bytes/s |", "|---|---:|---:|---:|---:|"]
+    for s in result["serial"]:
+        lines.append(f"| {s['board']} | {s['samples']} | {s['agree']} | "
+                     f"{s['samples_per_second']:.1f} | {s['bytes_per_second']:,.0f} |")
+    p = result["python"]
+    lines += ["", "## Python side (digits, this machine)", "",
+              f"- DRIP scores per second, TFLM interpreter + Python int8 Grad-CAM: "
+              f"{p['scores_per_second_tflm_python']:,.0f}",
+              f"- DRIP scores per second, generated C model + DRIP kernel on this host: "
+              f"{p['scores_per_second_generated_c_host']:,.0f}",
+              f"- fitting thresholds to 100,000 scores (10 classes, DPW 25): "
+              f"{p['fit_100000_scores_seconds']:.2f} s", ""]
+    (out / "results.md").write_text("\n".join(lines) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--anchors", type=Path, default=DEFAULT_ANCHORS,
+                        help="a folder of int8 .tflite models (MLPerf Tiny shapes, ...)")
+    parser.add_argument("--run", type=Path, help="use this fitted digits run instead of "
+                                                 "training one")
+    parser.add_argument("--quick", action="store_true",
+                        help="digits only, no anchors, 20 samples over QEMU (smoke test)")
+    parser.add_argument("--out", type=Path, default=HERE)
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="drip-tiny-results-") as tmp:
+        work = Path(tmp)
+        runs = {}
+        if args.run:
+            runs["digits (built-in)"] = args.run
+        for name, train_args in BUILTIN.items():
+            if name in runs or (args.quick and name != "digits (built-in)"):
+                continue
+            runs[name] = _train(name, train_args, work)
+        models = [measure_model(name, (run / "model.tflite").read_bytes(), run, work)
+                  for name, run in runs.items()]
+        if not args.quick and args.anchors.is_dir():
+            for path in sorted(args.anchors.glob("*.tflite")):
+                models.append(measure_model(path.stem, path.read_bytes(), None, work))
+        digits = runs["digits (built-in)"]
+        serial = measure_serial(digits, work, 20 if args.quick else QEMU_SAMPLES)
+        python = measure_python(digits)
+    command = "python benchmarks/results.py" + (" --quick" if args.quick else "")
+    result = {"command": command, "date": time.strftime("%Y-%m-%d"),
+              "machine": platform.machine(),
+              "gcc": _tool_version(["arm-none-eabi-gcc", "--version"]),
+              "qemu": _tool_version(["qemu-system-arm", "--version"]),
+              "models": models, "serial": serial, "python": python}
+    write(result, args.out)
+    print((args.out / "results.md").read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
