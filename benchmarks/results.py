@@ -262,7 +262,8 @@ def main(argv: list[str] | None = None) -> int:
         digits = runs["digits (built-in)"]
         serial = measure_serial(digits, work, 20 if args.quick else QEMU_SAMPLES)
         python = measure_python(digits)
-    command = "python benchmarks/results.py" + (" --quick" if args.quick else "")
+    command = ("python benchmarks/results.py" + (" --quick" if args.quick else "")
+               + (f" --run {args.run}" if args.run else ""))
     result = {"command": command, "date": time.strftime("%Y-%m-%d"),
               "machine": platform.machine(),
               "gcc": _tool_version(["arm-none-eabi-gcc", "--version"]),
