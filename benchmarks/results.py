@@ -191,6 +191,26 @@ def write(result: dict, out: Path) -> None:
                      f" | {format(ref, ',') if ref else '-'} | {_ratio(r['instructions'], ref)}"
                      f" | {format(cm, ',') if cm else '-'} | {_ratio(r['instructions'], cm)} | "
                      f"{r['drip_instructions']:,} | {100 * r['drip_fraction']:.2f}% |")
+    cm_ratios = [(r["tflm"]["cmsis_nn"]["instructions"] / r["instructions"], r["model"])
+                 for r in result["models"] if r["tflm"]]
+    ref_ratios = [(r["tflm"]["reference"]["instructions"] / r["instructions"], r["model"])
+                  for r in result["models"] if r["tflm"]]
+    if cm_ratios:
+        slower = [m for x, m in cm_ratios if x < 1]
+        conv_share = [sum(o["share"] for o in r["top_ops"] if o["name"] == "CONV_2D")
+                      for r in result["models"]]
+        lines += ["", f"Against TFLM's reference kernels we run "
+                  f"{min(ref_ratios)[0]:.2f}x-{max(ref_ratios)[0]:.2f}x fewer instructions. "
+                  + (f"Against TFLM with CMSIS-NN we are slower on {len(slower)} of "
+                     f"{len(cm_ratios)} models ({min(cm_ratios)[0]:.2f}x-"
+                     f"{max(cm_ratios)[0]:.2f}x of its speed): our kernels are plain C "
+                     "written to match TFLM's reference arithmetic, with no SIMD yet, while "
+                     "CMSIS-NN's convolutions use SMLAD (two MACs per instruction). "
+                     f"CONV_2D is where the time goes: its operators are "
+                     f"{100 * min(conv_share):.0f}-{100 * max(conv_share):.0f}% of each "
+                     "model's instructions among the top operators listed below; "
+                     "dt_conv2d_s8 and dt_depthwise_conv2d_s8 are the kernels to speed up."
+                     if slower else "")]
     lines += ["", "## Memory", "",
               "| model | arena | TFLM arena (ref, 32-bit) | arena ratio | DRIP work | "
               "weights | benchmark image text | TFLM ref. text | complete nRF52840 firmware: "
