@@ -24,7 +24,7 @@ def write_png(report: dict, path: Path) -> None:
     left.set_xlabel("predicted class")
     left.set_ylabel("retention (%)")
     left.set_title("Samples kept per predicted class")
-    left.legend()
+    left.legend(loc="lower right")
     d = np.array([r["device"]["drips"] for r in report["records"]])
     r = np.array([r["reference"]["drips"] for r in report["records"]])
     keep = np.array([r["device"]["keep"] for r in report["records"]], dtype=bool)

@@ -282,7 +282,14 @@ def _stream(device, reference, q, result, progress, check_thresholds, check_ever
             event = _on_reset(device, reference, check_thresholds, i, "no answer", tracker,
                               kept_stored)
             result.resets.append(event)
-            got = device.classify(q[i].tobytes())
+            try:
+                got = device.classify(q[i].tobytes())
+            except DeviceError:
+                raise
+            except LinkError as again:
+                raise LinkError(f"the device stopped answering at sample {i} (of {len(q)}) "
+                                f"on {port_name(device)} (it answered IDENTIFY after a "
+                                f"reset, then not this sample): {again}") from again
         result.device.append(got)
         result.samples += 1
         tracker.answered += 1
