@@ -40,6 +40,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=int, default=None, help="send only the first N samples")
     parser.add_argument("--timeout", type=float, default=2.0,
                         help="seconds to wait for each answer before resending")
+    parser.add_argument("--raw-link", type=int, default=100, metavar="N",
+                        help="after the stream, time N sample-sized frames the device rejects "
+                             "without computing: the link's own rate on this port, reported "
+                             "next to the harness's (0: skip)")
     parser.add_argument("--erase", action="store_true",
                         help="erase the device's sample store before streaming")
     out = parser.add_argument_group("reports")
@@ -68,7 +72,7 @@ def _stream(device, args) -> dict:
     from tqdm import tqdm
 
     from ..hil.report import build_report
-    from ..link.stream import stream_samples
+    from ..link.stream import measure_raw_link, stream_samples
 
     x, y, source = _inputs(args)
     if args.erase:
@@ -76,7 +80,13 @@ def _stream(device, args) -> dict:
     with tqdm(total=len(x), desc="hil", unit="sample",
               disable=not sys.stderr.isatty()) as bar:
         result = stream_samples(device, args.run, x, y, progress=bar.update)
-    return build_report(result, device.identity, source=source)
+    report = build_report(result, device.identity, source=source)
+    if args.raw_link and result.samples:
+        raw = measure_raw_link(device, result.inputs[0].tobytes(), args.raw_link)
+        harness = report["link"]["samples_per_second"]
+        raw["harness_fraction"] = harness / raw["frames_per_second"] if harness else None
+        report["raw_link"] = raw
+    return report
 
 
 def _writers(args, report: dict) -> dict:
@@ -101,6 +111,8 @@ def run(args: argparse.Namespace) -> int:
     from ..hil.report import render
     from ..rundir import replace_files
 
+    if args.raw_link < 0:
+        raise ConfigError("--raw-link must be 0 (skip) or a number of frames")
     if args.limit is not None and args.limit <= 0:
         raise ConfigError("--limit must be a positive number of samples")
     for path in (args.json, args.markdown, args.png, args.junit):

@@ -343,3 +343,31 @@ def _on_reset(device, reference, check_thresholds, index, reason, tracker, kept_
             # More stored than answered STORED: a sample was stored, then its reply lost.
             "duplicate_stores": max(0, ident.stored - tracker.stored - kept_stored)
             if device.identity.store_policy == "stop" else None}
+
+
+def measure_raw_link(device: Device, sample: bytes, frames: int = 100) -> dict:
+    """The link's own request/reply rate on this port, without the model: CLASSIFY frames
+    one byte shorter than a sample, which the firmware rejects (ERR_SAMPLE_SIZE) before
+    running anything, with an error reply about as long as a CLASSIFY reply. No counter
+    and no store entry changes; the harness's samples/s divided by this rate is the
+    share of the link the harness keeps busy (docs/hil.md)."""
+    probe = bytes(sample[:-1])
+    counter = CountingPort(device.port)
+    device.port = counter
+    try:
+        start = time.perf_counter()
+        for _ in range(frames):
+            try:
+                device.request(p.Command.CLASSIFY, probe)
+            except DeviceError as e:
+                if e.status != p.Status.ERR_SAMPLE_SIZE:
+                    raise
+            else:
+                raise LinkError("the device accepted a sample of the wrong size")
+        seconds = time.perf_counter() - start
+    finally:
+        device.port = counter.inner
+    moved = counter.bytes_written + counter.bytes_read
+    return {"frames": frames, "seconds": seconds, "frames_per_second": frames / seconds,
+            "bytes_per_second": moved / seconds,
+            "bytes_sent": counter.bytes_written, "bytes_received": counter.bytes_read}
