@@ -227,3 +227,43 @@ def test_a_device_that_stops_answering_names_the_sample_and_port(run, host_expor
             with pytest.raises(LinkError, match=r"stopped answering at sample 4 \(of 10\) "
                                                 f"on {board.url}"):
                 stream_samples(device, run, x, recover_seconds=0.5)
+
+
+def test_disagreements_fail_the_run_and_are_each_reported(run, host_export, tmp_path,
+                                                          capsys, monkeypatch):
+    """A reference that expects the opposite decision on every third sample and other
+    logits on sample 5 (the device is right; the comparison is what is tested)."""
+    from drip_tiny.link import stream
+
+    real = stream.expected_answers
+
+    def shifted(*args):
+        predicted, logits, drips, keep = real(*args)
+        keep = keep.copy()
+        keep[::3] = ~keep[::3]
+        logits = logits.copy()
+        logits[5, 0] += 1
+        return predicted, logits, drips, keep
+
+    monkeypatch.setattr(stream, "expected_answers", shifted)
+    out = tmp_path / "r.json"
+    code = main(["hil", str(run), "--board", "host", "--image", str(host_export), "--limit",
+                 "20", "--json", str(out), "--junit", str(tmp_path / "r.xml")])
+    printed = capsys.readouterr().out
+    assert code == 1
+    report = json.loads(out.read_text())
+    flipped = list(range(0, 20, 3))
+    decisions = [m for m in report["mismatches"] if m["field"] == "decision"]
+    assert [m["index"] for m in decisions] == flipped
+    assert all(m["device"] != m["reference"] for m in decisions)
+    [logits] = [m for m in report["mismatches"] if m["field"] == "logits"]
+    assert logits["index"] == 5 and logits["reference"][0] == logits["device"][0] + 1
+    assert report["agreement"] == {"predicted": 20, "logits": 19, "drips": 20,
+                                   "decision": 20 - len(flipped)}
+    assert report["agree"] == 20 - len(set(flipped) | {5})
+    assert "sample 5: logits: device" in printed
+    suite = ET.parse(tmp_path / "r.xml").getroot().find("testsuite")
+    failed = [case.get("name") for case in suite.findall("testcase")
+              if case.find("failure") is not None]
+    assert failed == [f"sample_{i:06d}" for i in sorted(set(flipped) | {5})]
+    assert suite.get("failures") == str(len(failed))
