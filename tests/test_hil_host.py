@@ -158,8 +158,9 @@ class ProxyPort:
     board rebooted with the sample in flight; from CLASSIFY number `silent_from` on,
     nothing reaches the device."""
 
-    def __init__(self, inner, reset_at=None, silent_from=None):
+    def __init__(self, inner, reset_at=None, silent_from=None, lost=1):
         self.inner = inner
+        self.lost = lost  # CLASSIFY frames dropped from reset_at on (1: only that one)
         self.reset_at = reset_at
         self.silent_from = silent_from
         self.classify = 0
@@ -178,6 +179,9 @@ class ProxyPort:
             if self.classify == self.reset_at:
                 self._reset()
                 continue
+            if (self.reset_at is not None
+                    and self.reset_at < self.classify < self.reset_at + self.lost):
+                continue  # the retries are lost too: the host gives up on this sample
             self.inner.write(p.frame(p.cobs_decode(raw)))
         return len(data)
 
@@ -267,3 +271,17 @@ def test_disagreements_fail_the_run_and_are_each_reported(run, host_export, tmp_
               if case.find("failure") is not None]
     assert failed == [f"sample_{i:06d}" for i in sorted(set(flipped) | {5})]
     assert suite.get("failures") == str(len(failed))
+
+
+def test_a_reset_with_every_retry_lost_is_recovered_by_identify(run, host_export, tmp_path):
+    x, _ = split_inputs(run, "production", 12)
+    with start_emulated("host", host_export / "build" / "firmware",
+                        flash_file=tmp_path / "flash.bin") as board:
+        with board.connect(timeout=0.2, retries=1) as device:
+            device.port = ProxyPort(device.port, reset_at=4, lost=2)
+            result = stream_samples(device, run, x)
+            assert result.samples == 12 and result.mismatches == []
+            [event] = result.resets
+            assert event["index"] == 3 and event["reason"] == "no answer"
+            assert event["classified"] == 0  # re-identified before the sample was resent
+            assert device.statistics().classified == 9  # samples 3..11 after the reboot
