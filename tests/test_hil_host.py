@@ -131,8 +131,9 @@ def test_samples_npy_float_and_int8(run, host_export, tmp_path):
     assert main(["hil", str(run), "--board", "host", "--image", str(host_export),
                  "--samples", str(tmp_path / "q.npy"), "--json", str(out)]) == 0
     ints = json.loads(out.read_text())
-    answer = lambda r: [r["device"][k] for k in ("predicted", "logits", "drips", "keep")]  # noqa: E731
-    assert [answer(r) for r in ints["records"]] == [answer(r) for r in floats["records"]]
+    fields = ("predicted", "logits", "drips", "keep")
+    assert [[r["device"][k] for k in fields] for r in ints["records"]] == \
+        [[r["device"][k] for k in fields] for r in floats["records"]]
     np.save(tmp_path / "bad.npy", q.reshape(12, -1)[:, :10])
     assert main(["hil", str(run), "--board", "host", "--image", str(host_export),
                  "--samples", str(tmp_path / "bad.npy")]) == 1
@@ -215,7 +216,8 @@ def test_a_reset_mid_stream_is_detected_and_no_sample_is_lost(run, host_export, 
             assert len(result.device) == 30 and result.retransmissions == 1
             [event] = result.resets
             # Sample 10 (the 11th CLASSIFY) was resent and executed once after the reboot.
-            assert event["index"] == 10 and event["classified"] == 1
+            assert event["index"] == 10 and event["classified"] == 1 and event["reset"]
+            assert event["context"] == "statistics check"
             assert event["duplicate_stores"] == 0
             entries = device.store_list()
             assert len(entries) == sum(c.keep for c in result.device)
@@ -282,6 +284,6 @@ def test_a_reset_with_every_retry_lost_is_recovered_by_identify(run, host_export
             result = stream_samples(device, run, x)
             assert result.samples == 12 and result.mismatches == []
             [event] = result.resets
-            assert event["index"] == 3 and event["reason"] == "no answer"
+            assert event["index"] == 3 and event["context"] == "no answer" and event["reset"]
             assert event["classified"] == 0  # re-identified before the sample was resent
             assert device.statistics().classified == 9  # samples 3..11 after the reboot

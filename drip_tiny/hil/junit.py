@@ -38,7 +38,7 @@ def junit_xml(report: dict) -> bytes:
                             f"device:    {m['device']}\nreference: {m['reference']}")
     if report["resets"]:
         out = ET.SubElement(suite, "system-out")
-        out.text = "\n".join(f"device reset detected at sample {r['index']}: {r['reason']}"
+        out.text = "\n".join(f"at sample {r['index']} ({r['context']}): {r['reason']}"
                              for r in report["resets"])
     ET.indent(suites)
     return ET.tostring(suites, encoding="utf-8", xml_declaration=True) + b"\n"

@@ -185,8 +185,9 @@ def render(report: dict, markdown: bool = False, max_mismatches: int = 10) -> st
                      f"({raw['frames_per_second']:.1f} sample-sized frames/s); the harness "
                      f"reaches {_pct(raw['harness_fraction'])} of it")
     for r in report["resets"]:
-        lines.append(f"device reset detected at sample {r['index']} ({r['reason']}): "
-                     f"re-identified, hashes checked, sample resent"
+        lines.append(f"at sample {r['index']} ({r['context']}): {r['reason']}; "
+                     "re-identified, hashes checked"
+                     + (", sample resent" if r["context"] == "no answer" else "")
                      + (f"; {r['duplicate_stores']} sample(s) stored twice"
                         if r.get("duplicate_stores") else ""))
     return "\n".join(lines) + "\n"

@@ -228,6 +228,8 @@ def stream_samples(device: Device, run: Path, x: np.ndarray, labels=None, *, pro
                    recover_seconds: float = RECOVER_SECONDS) -> StreamResult:
     """Send the samples x (float or int8, see quantize_inputs) one at a time and compare
     every answer with the reference. labels: one per sample, or None."""
+    if labels is not None and len(labels) != len(x):
+        raise ConfigError(f"{len(labels)} labels for {len(x)} samples")
     reference = run_reference(run)
     ident = handshake(device, reference, check_thresholds)
     q = quantize_inputs(x, ident)
@@ -278,7 +280,8 @@ def _stream(device, reference, q, result, progress, check_thresholds, check_ever
             if not _wait_for_device(device, recover_seconds):
                 raise LinkError(f"the device stopped answering at sample {i} (of {len(q)}) "
                                 f"on {port_name(device)}: {e}") from e
-            # It answers IDENTIFY again: it rebooted with sample i's reply lost.
+            # It answers IDENTIFY again (rebooted, or the link came back): _on_reset tells
+            # from the counter whether sample i ran; it is sent again either way.
             event = _on_reset(device, reference, check_thresholds, i, "no answer", tracker,
                               kept_stored)
             result.resets.append(event)
@@ -301,10 +304,8 @@ def _stream(device, reference, q, result, progress, check_thresholds, check_ever
         if device.retransmissions != before or (i + 1) % check_every == 0 or last:
             classified = device.statistics().classified
             if classified != tracker.expected():
-                reason = ("counters went back" if classified < tracker.expected()
-                          else "the device executed more requests than answered")
                 result.resets.append(_on_reset(device, reference, check_thresholds, i,
-                                               reason, tracker, kept_stored,
+                                               "statistics check", tracker, kept_stored,
                                                classified=classified))
         if progress is not None:
             progress(1)
@@ -328,7 +329,7 @@ def _wait_for_device(device: Device, seconds: float) -> bool:
         device.retries = retries
 
 
-def _on_reset(device, reference, check_thresholds, index, reason, tracker, kept_stored,
+def _on_reset(device, reference, check_thresholds, index, context, tracker, kept_stored,
               classified=None) -> dict:
     """Re-identify (the hashes must still match), rebase the counter, describe the event."""
     expected = tracker.expected()
@@ -336,13 +337,20 @@ def _on_reset(device, reference, check_thresholds, index, reason, tracker, kept_
     if classified is None:
         classified = device.statistics().classified
     tracker.rebase(classified)
-    return {"index": index, "reason": reason, "classified": classified,
+    if classified < expected:
+        reason = "device reset: its CLASSIFY counter went back"
+    elif classified > expected:
+        reason = "the device executed requests whose answers were lost"
+    else:
+        reason = "no answer, and the device had not executed the sample"
+    return {"index": index, "context": context, "reason": reason,
+            "reset": classified < expected, "classified": classified,
             "expected_classified": expected,
             "stored_before_stream": tracker.stored, "stored_now": ident.stored,
             "stored_by_stream": kept_stored,
             # More stored than answered STORED: a sample was stored, then its reply lost.
             "duplicate_stores": max(0, ident.stored - tracker.stored - kept_stored)
-            if device.identity.store_policy == "stop" else None}
+            if ident.store_policy == "stop" else None}
 
 
 def measure_raw_link(device: Device, sample: bytes, frames: int = 100) -> dict:
