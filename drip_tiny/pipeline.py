@@ -34,6 +34,7 @@ class TrainConfig:
     seed: int = 0
     force: bool = False
     progress: bool = True
+    extra: Path | None = None  # kept.npz from `drip-tiny pull`, added to the train split
 
     def validate(self) -> None:
         from .quantize_modes import QUANTIZE_MODES
@@ -98,6 +99,18 @@ def train_run(config: TrainConfig, log=print) -> TrainResult:
     sizes = {name: int(len(splits.indices(name))) for name in ("train", "validation", "production", "test")}
     log(f"{dataset.name}: {dataset.num_classes} classes, samples {dataset.sample_shape}, "
         f"split {sizes}")
+    extra = None
+    if config.extra is not None:
+        from .hil.kept import load_extra
+
+        x_more, y_more, label_source = load_extra(config.extra, dataset.sample_shape,
+                                                  dataset.num_classes)
+        x_train = np.concatenate([x_train, x_more.astype(x_train.dtype)])
+        y_train = np.concatenate([y_train, y_more.astype(y_train.dtype)])
+        extra = {"file": str(Path(config.extra).resolve()), "samples": int(len(x_more)),
+                 "labels": label_source}
+        log(f"--extra: {len(x_more)} samples from {config.extra} added to the train split "
+            f"(labels: {'its y' if label_source == 'y' else 'the device predictions'})")
 
     # TensorFlow is imported only now: loading and checking inputs stays fast.
     from . import models, quantize, train
@@ -168,7 +181,7 @@ def train_run(config: TrainConfig, log=print) -> TrainResult:
         "split": {"seed": config.seed, "fractions": dict(zip(("train", "validation", "production"),
                                                              PAPER_FRACTIONS)),
                   "test": "held-out 20% of the pool" if splits.test_from_pool else "the dataset's test split",
-                  "sizes": sizes, "file": rundir.SPLITS},
+                  "sizes": sizes, "file": rundir.SPLITS, "extra_train": extra},
         "model": {"architecture": architecture, "name": model.name, "target_layer": target_layer,
                   "target_conv": target_conv, "quantize": config.quantize, "epochs": epochs,
                   "qat_epochs": qat_epochs, "batch_size": config.batch_size,

@@ -1,4 +1,5 @@
-"""`drip-tiny hil RUN`: stream a split to a device and check every answer."""
+"""`drip-tiny hil RUN`: stream a split (or an .npy of inputs) to a device and check every
+answer; report as a terminal table, JSON, Markdown, PNG and JUnit XML."""
 
 from __future__ import annotations
 
@@ -13,11 +14,12 @@ NAME = "hil"
 HELP = "stream a split to a device (real or emulated) and check every answer bit for bit"
 DESCRIPTION = (
     "Hardware in the loop: identify the device (refusing one that runs another model or "
-    "other thresholds), send every sample of a split over the serial protocol, and compare "
-    "each answer with the Python reference: predicted class and raw int8 logits with TFLM's "
-    "interpreter, DRIPS and keep/drop with the int8 Grad-CAM. Exits 1 on any disagreement. "
-    "--port talks to a connected board; --board mps2-an386|host starts the exported image "
-    "on an emulated board and stops it afterwards.")
+    "other thresholds), send every sample of a split (or of --samples FILE.npy) over the "
+    "serial protocol, and compare each answer with the Python reference: predicted class and "
+    "raw int8 logits with TFLM's interpreter, DRIPS and keep/drop with the int8 Grad-CAM. "
+    "Exits 1 on any disagreement. --port talks to a connected board; --board "
+    "mps2-an386|host starts the exported image on an emulated board and stops it afterwards. "
+    "See docs/hil.md.")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,48 +31,94 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--image", type=Path, default=None,
                         help="with --board: export folder or image (default build/BOARD)")
     parser.add_argument("--baud", type=int, default=1_000_000)
-    parser.add_argument("--split", choices=SPLIT_NAMES, default="production")
+    data = parser.add_mutually_exclusive_group()
+    data.add_argument("--split", choices=SPLIT_NAMES, default="production")
+    data.add_argument("--samples", type=Path, default=None, metavar="FILE.npy",
+                      help="stream these inputs instead of a split: float (the dataset's "
+                           "scale, quantized with the device's input quantization) or int8 "
+                           "(sent as they are); unlabelled, so no accuracy")
     parser.add_argument("--limit", type=int, default=None, help="send only the first N samples")
     parser.add_argument("--timeout", type=float, default=2.0,
                         help="seconds to wait for each answer before resending")
+    parser.add_argument("--raw-link", type=int, default=100, metavar="N",
+                        help="after the stream, time N sample-sized frames the device rejects "
+                             "without computing: the link's own rate on this port, reported "
+                             "next to the harness's (0: skip)")
     parser.add_argument("--erase", action="store_true",
                         help="erase the device's sample store before streaming")
-    parser.add_argument("--json", type=Path, default=None, metavar="OUT.json",
-                        help="write the summary and every mismatch here")
+    out = parser.add_argument_group("reports")
+    out.add_argument("--json", type=Path, default=None, metavar="OUT.json",
+                     help="one record per sample and the totals")
+    out.add_argument("--markdown", type=Path, default=None, metavar="OUT.md")
+    out.add_argument("--png", type=Path, default=None, metavar="OUT.png",
+                     help="retention per class and DRIPS, device vs reference")
+    out.add_argument("--junit", type=Path, default=None, metavar="OUT.xml",
+                     help="JUnit XML: one testcase per sample, a failure per mismatch")
 
 
-def _cost(value, clock_hz: int) -> str:
-    """Cycles with the time at the board's clock; instructions when the clock is unknown
-    (QEMU counts instructions, see docs/link.md)."""
-    if value is None:
-        return "-"
-    if not clock_hz:
-        return f"{value:,.0f} instructions"
-    return f"{value:,.0f} cycles ({1e6 * value / clock_hz:,.1f} us)"
+def _inputs(args):
+    from ..link.stream import load_samples, split_inputs
+
+    if args.samples is not None:
+        x = load_samples(args.samples)
+        if args.limit is not None:
+            x = x[:args.limit]
+        return x, None, f"{args.samples.name} ({len(x)} samples)"
+    x, y = split_inputs(args.run, args.split, args.limit)
+    return x, y, f"the {args.split} split"
 
 
 def _stream(device, args) -> dict:
     from tqdm import tqdm
 
-    from ..link.stream import stream_split
+    from ..hil.report import build_report
+    from ..link.stream import measure_raw_link, stream_samples
 
+    x, y, source = _inputs(args)
     if args.erase:
         device.store_erase()
-    with tqdm(total=args.limit, desc="hil", unit="sample",
+    with tqdm(total=len(x), desc="hil", unit="sample",
               disable=not sys.stderr.isatty()) as bar:
-        result = stream_split(device, args.run, args.split, limit=args.limit,
-                              progress=bar.update)
-    summary = result.summary()
-    summary["identity"] = {k: v for k, v in vars(device.identity).items()}
-    summary["retransmissions"] = device.retransmissions
-    return summary
+        result = stream_samples(device, args.run, x, y, progress=bar.update)
+    report = build_report(result, device.identity, source=source)
+    if args.raw_link and result.samples:
+        raw = measure_raw_link(device, result.inputs[0].tobytes(), args.raw_link)
+        harness = report["link"]["samples_per_second"]
+        raw["harness_fraction"] = harness / raw["frames_per_second"] if harness else None
+        report["raw_link"] = raw
+    return report
+
+
+def _writers(args, report: dict) -> dict:
+    from ..hil.junit import junit_xml
+    from ..hil.plot import write_png
+    from ..hil.report import render
+
+    files = {}
+    if args.json is not None:
+        files[args.json] = lambda p: p.write_text(json.dumps(report, indent=1) + "\n")
+    if args.markdown is not None:
+        files[args.markdown] = lambda p: p.write_text(render(report, markdown=True))
+    if args.png is not None:
+        files[args.png] = lambda p: write_png(report, p)
+    if args.junit is not None:
+        files[args.junit] = lambda p: p.write_bytes(junit_xml(report))
+    return files
 
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import ConfigError
+    from ..hil.report import render
+    from ..rundir import replace_files
 
+    if args.raw_link < 0:
+        raise ConfigError("--raw-link must be 0 (skip) or a number of frames")
     if args.limit is not None and args.limit <= 0:
         raise ConfigError("--limit must be a positive number of samples")
+    for path in (args.json, args.markdown, args.png, args.junit):
+        if path is not None and not path.absolute().parent.is_dir():
+            raise ConfigError(f"cannot write {path}: the folder {path.absolute().parent} "
+                              "does not exist")
     if args.board:
         from ..boards import load_board
         from ..link.emulated import start_emulated
@@ -80,38 +128,16 @@ def run(args: argparse.Namespace) -> int:
         image = resolve_image(args.image or default_image_dir(board.name), board)
         with start_emulated(board.name, image) as emulated:
             with emulated.connect(timeout=args.timeout) as device:
-                summary = _stream(device, args)
+                report = _stream(device, args)
     else:
         from ..link.client import Device, open_port
 
         with Device(open_port(args.port, args.baud), timeout=args.timeout) as device:
-            summary = _stream(device, args)
-    ident = summary["identity"]
-    n = summary["samples"]
-    print(f"{ident['board']} ({ident['firmware']}): {n} samples of the {args.split} split")
-    print(f"agree with the reference: {summary['agree']}/{n}"
-          + (f"; {len(summary['mismatches'])} mismatching fields" if summary["mismatches"]
-             else " (predicted class and int8 logits bit-exact, DRIPS, decision)"))
-    for m in summary["mismatches"][:10]:
-        print(f"  sample {m['index']}: {m['field']}: device {m['device']}, "
-              f"reference {m['reference']}")
-    print(f"accuracy {100 * summary['accuracy']:.2f}%; kept {summary['kept']}, discarded "
-          f"{summary['discarded']}: storage savings {100 * summary['storage_savings']:.1f}%; "
-          f"stored {summary['stored']}, store full {summary['store_full']}, store errors "
-          f"{summary['store_failures']}")
-    clock = ident["clock_hz"]
-    print(f"per sample: inference {_cost(summary['cycles_inference'], clock)}, DRIP step "
-          f"{_cost(summary['cycles_drip'], clock)}, storing a kept sample "
-          f"{_cost(summary['cycles_store_when_stored'], clock)}")
-    if summary["samples_per_second"]:
-        print(f"link: {summary['samples_per_second']:.1f} samples/s, "
-              f"{summary['retransmissions']} retransmissions")
-    if args.json is not None:
-        from ..rundir import replace_files
-
-        out = args.json.absolute()
-        if not out.parent.is_dir():
-            raise ConfigError(f"cannot write {args.json}: the folder {out.parent} does not exist")
-        replace_files({out: lambda p: p.write_text(json.dumps(summary, indent=1) + "\n")})
-        print(f"wrote {args.json}")
-    return 1 if summary["mismatches"] else 0
+            report = _stream(device, args)
+    print(render(report), end="")
+    files = _writers(args, report)
+    if files:
+        replace_files({p.absolute(): write for p, write in files.items()})
+        for path in files:
+            print(f"wrote {path}")
+    return 1 if report["mismatches"] else 0

@@ -48,6 +48,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                       help="speech-commands: the words to classify (default: every word folder)")
     data.add_argument("--max-per-class", type=int, metavar="N",
                       help="use at most N samples per class from each of the dataset's splits")
+    data.add_argument("--extra", type=Path, metavar="KEPT.npz",
+                      help="add these samples (from `drip-tiny pull`) to the train split; "
+                           "labelled with its y array if present, else with the device's "
+                           "predicted class (pseudo-labels, see docs/hil.md)")
     data.add_argument("--seed", type=int, default=0, help="seed of the split and of training")
 
     model = parser.add_argument_group("model")
@@ -88,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
                                  max_per_class=args.max_per_class),
         model=args.model, target_layer=args.target_layer, quantize=args.quantize,
         epochs=args.epochs, qat_epochs=args.qat_epochs, batch_size=args.batch_size,
-        learning_rate=args.learning_rate, seed=args.seed, force=args.force,
+        learning_rate=args.learning_rate, seed=args.seed, force=args.force, extra=args.extra,
         progress=not args.quiet and sys.stderr.isatty())
     def log(message: str) -> None:
         if not args.quiet:

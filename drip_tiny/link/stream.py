@@ -1,9 +1,23 @@
-"""Stream a run's samples to a device and check every answer against the Python reference.
+"""Stream samples to a device and check every answer against the Python reference.
 
 The reference is the one the thresholds were fitted on: TFLM's interpreter for the
 predicted class and the raw int8 logits (bit-exact), the int8 Grad-CAM in Python for the
 DRIPS (the C kernel computes it in float32 exactly as the reference does, so equal bits
 are expected; a relative tolerance of 1e-5 is allowed) and the decision.
+
+Stop-and-wait (one CLASSIFY in flight): the device's replay protects only its last
+request, so a host that pipelined could not safely resend an older one. Every sample gets
+exactly one entry in the result, in order.
+
+Device resets during a stream (docs/hil.md): STATISTICS' `classified` counts the CLASSIFY
+requests the device executed since it booted (a replayed reply is not counted). The host
+knows how many distinct samples it got answers for, so after a baseline taken at the
+start, `classified` must equal baseline + answered. Smaller means the device rebooted
+(its counters restarted). The host checks after any retransmission, every
+`check_every` samples and at the end; when a request gets no answer at all it waits for
+the device to answer IDENTIFY again. On a reset the host re-identifies, checks both hashes
+again, resends the sample whose reply was lost, and records the event; a reset while a
+kept sample was being stored can store it twice, which the event's `stored` counts show.
 """
 
 from __future__ import annotations
@@ -16,11 +30,14 @@ import numpy as np
 
 from .. import rundir
 from ..drip.thresholds import Thresholds
-from ..errors import LinkError
+from ..errors import ConfigError, DeviceError, LinkError
 from . import protocol as p
 from .client import Device, check_identity
 
 DRIPS_RTOL = 1e-5
+CHECK_EVERY = 50  # samples between STATISTICS checks for a silent reset
+RECOVER_SECONDS = 10.0  # how long a silent device may take to come back after a reset
+FIELDS = ("predicted", "logits", "drips", "decision")
 
 
 @dataclass(frozen=True)
@@ -45,36 +62,69 @@ def run_reference(run: Path) -> RunReference:
                         variant=thresholds.variant)
 
 
+class CountingPort:
+    """Wraps a pyserial-like port and counts the bytes each way (link throughput)."""
+
+    def __init__(self, port):
+        self.inner = port
+        self.bytes_written = 0
+        self.bytes_read = 0
+
+    def write(self, data):
+        self.bytes_written += len(data)
+        return self.inner.write(data)
+
+    def read(self, n=1):
+        data = self.inner.read(n)
+        self.bytes_read += len(data)
+        return data
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+def port_name(device: Device) -> str:
+    port = device.port.inner if isinstance(device.port, CountingPort) else device.port
+    return str(getattr(port, "port", None) or getattr(port, "name", None) or port)
+
+
 @dataclass
 class StreamResult:
     samples: int = 0
-    labels: list[int] = field(default_factory=list)
+    labels: list[int] | None = field(default_factory=list)  # None: unlabelled inputs
+    inputs: np.ndarray | None = None  # the int8 samples sent, one row each
     device: list[p.Classification] = field(default_factory=list)
     expected_predicted: np.ndarray | None = None
     expected_logits: np.ndarray | None = None
     expected_drips: np.ndarray | None = None
     expected_keep: np.ndarray | None = None
     mismatches: list[dict] = field(default_factory=list)
+    resets: list[dict] = field(default_factory=list)
     seconds: float = 0.0
     bytes_sent: int = 0
+    bytes_received: int = 0
+    retransmissions: int = 0
 
     def summary(self) -> dict:
+        """The short totals (the full report is drip_tiny.hil.report.build_report)."""
         kept = sum(c.keep for c in self.device)
         stored = sum(c.store_result is p.StoreResult.STORED for c in self.device)
         failures = sum(c.store_result is p.StoreResult.ERROR for c in self.device)
         predicted = np.array([c.predicted for c in self.device])
-        labels = np.array(self.labels)
 
         def mean(values):
             values = [v for v in values if v is not None]
             return float(np.mean(values)) if values else None
 
         n = max(1, self.samples)
+        accuracy = None
+        if self.labels is not None and self.samples:
+            accuracy = float(np.mean(predicted == np.array(self.labels)))
         return {
             "samples": self.samples,
             "agree": self.samples - len({m["index"] for m in self.mismatches}),
             "mismatches": self.mismatches,
-            "accuracy": float(np.mean(predicted == labels)) if self.samples else None,
+            "accuracy": accuracy,
             "kept": kept, "discarded": self.samples - kept,
             "storage_savings": (self.samples - kept) / n,
             "stored": stored, "store_failures": failures,
@@ -85,6 +135,7 @@ class StreamResult:
                                              if c.store_result is p.StoreResult.STORED),
             "seconds": self.seconds,
             "samples_per_second": self.samples / self.seconds if self.seconds else None,
+            "resets": self.resets,
         }
 
 
@@ -97,7 +148,8 @@ def expected_answers(run: Path, q: np.ndarray, reference: RunReference):
     return scored.predicted, scored.logits, scored.drips.astype(np.float32), keep
 
 
-def _compare(i: int, got: p.Classification, predicted, logits, drips, keep) -> list[dict]:
+def compare(i: int, got: p.Classification, predicted, logits, drips, keep) -> list[dict]:
+    """The fields of one answer that differ from the reference beyond tolerance."""
     out = []
     if got.predicted != predicted:
         out.append({"index": i, "field": "predicted", "device": got.predicted,
@@ -114,38 +166,216 @@ def _compare(i: int, got: p.Classification, predicted, logits, drips, keep) -> l
     return out
 
 
+_compare = compare  # the name issue 7's callers used
+
+
+def split_inputs(run: Path, split: str, limit: int | None = None):
+    """(float x, labels) of a run's split, the first `limit` samples."""
+    x, y = rundir.load_split(run, split)
+    if limit is not None:
+        x, y = x[:limit], y[:limit]
+    return np.asarray(x, dtype=np.float32), np.asarray(y)
+
+
+def load_samples(path: Path) -> np.ndarray:
+    """An .npy of inputs: float (the dataset's scale) or int8 (already quantized)."""
+    path = Path(path)
+    try:
+        x = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"cannot read {path} as an .npy array: {e}") from e
+    if x.dtype != np.int8 and not np.issubdtype(x.dtype, np.floating):
+        raise ConfigError(f"{path} holds {x.dtype}; give float inputs (the dataset's scale) "
+                          "or int8 samples already quantized with the model's input scale")
+    if x.ndim < 1 or len(x) == 0:
+        raise ConfigError(f"{path} holds no samples")
+    return x
+
+
+def quantize_inputs(x: np.ndarray, ident: p.Identity) -> np.ndarray:
+    """int8 rows of input_bytes: int8 arrays as they are, floats with the device's input
+    quantization."""
+    from ..reference.tflm import quantize
+
+    q = x if x.dtype == np.int8 else quantize(np.asarray(x, dtype=np.float32),
+                                              ident.input_scale, ident.input_zero_point)
+    q = np.ascontiguousarray(q).reshape(len(q), -1)
+    if q.shape[1] != ident.input_bytes:
+        raise LinkError(f"the samples have {q.shape[1]} values each; the device takes "
+                        f"{ident.input_bytes} (input shape {list(ident.input_shape)})")
+    return q
+
+
+def handshake(device: Device, reference: RunReference, check_thresholds: bool = True):
+    ident = device.identify()
+    check_identity(ident, reference.model_hash,
+                   reference.thresholds_hash if check_thresholds else None)
+    return ident
+
+
 def stream_split(device: Device, run: Path, split: str = "production",
                  limit: int | None = None, progress=None,
                  check_thresholds: bool = True) -> StreamResult:
     """Identify (refusing another model or other thresholds), then send every sample of the
     split (the first `limit`), comparing each answer with the reference."""
-    from ..reference.tflm import quantize
+    x, y = split_inputs(run, split, limit)
+    return stream_samples(device, run, x, y, progress=progress,
+                          check_thresholds=check_thresholds)
 
+
+def stream_samples(device: Device, run: Path, x: np.ndarray, labels=None, *, progress=None,
+                   check_thresholds: bool = True, check_every: int = CHECK_EVERY,
+                   recover_seconds: float = RECOVER_SECONDS) -> StreamResult:
+    """Send the samples x (float or int8, see quantize_inputs) one at a time and compare
+    every answer with the reference. labels: one per sample, or None."""
+    if labels is not None and len(labels) != len(x):
+        raise ConfigError(f"{len(labels)} labels for {len(x)} samples")
     reference = run_reference(run)
-    ident = device.identify()
-    check_identity(ident, reference.model_hash,
-                   reference.thresholds_hash if check_thresholds else None)
-    x, y = rundir.load_split(run, split)
-    if limit is not None:
-        x, y = x[:limit], y[:limit]
-    q = quantize(np.asarray(x, dtype=np.float32), ident.input_scale,
-                 ident.input_zero_point).reshape(len(x), -1)
-    if q.shape[1] != ident.input_bytes:
-        raise LinkError(f"the run's samples have {q.shape[1]} values; the device takes "
-                        f"{ident.input_bytes}")
-    predicted, logits, drips, keep = expected_answers(run, q.reshape((len(x), *ident.input_shape)),
-                                                      reference)
-    result = StreamResult(expected_predicted=predicted, expected_logits=logits,
+    ident = handshake(device, reference, check_thresholds)
+    q = quantize_inputs(x, ident)
+    predicted, logits, drips, keep = expected_answers(
+        run, q.reshape((len(q), *ident.input_shape)), reference)
+    result = StreamResult(labels=None if labels is None else [int(v) for v in labels],
+                          inputs=q, expected_predicted=predicted, expected_logits=logits,
                           expected_drips=drips, expected_keep=keep)
+    counter = CountingPort(device.port)
+    device.port = counter
+    try:
+        _stream(device, reference, q, result, progress, check_thresholds, check_every,
+                recover_seconds)
+    finally:
+        device.port = counter.inner
+    result.bytes_sent, result.bytes_received = counter.bytes_written, counter.bytes_read
+    return result
+
+
+class _Tracker:
+    """The reset rule: classified (since boot) == baseline + samples answered since."""
+
+    def __init__(self, device: Device):
+        self.baseline = device.statistics().classified
+        self.answered = 0
+        self.stored = device.identity.stored
+
+    def expected(self) -> int:
+        return self.baseline + self.answered
+
+    def rebase(self, classified: int) -> None:
+        self.baseline = classified - self.answered
+
+
+def _stream(device, reference, q, result, progress, check_thresholds, check_every,
+            recover_seconds) -> None:
+    tracker = _Tracker(device)
+    kept_stored = 0  # STORED answers since the stream began
     start = time.perf_counter()
+    retransmissions = device.retransmissions
     for i in range(len(q)):
-        got = device.classify(q[i].tobytes())
+        before = device.retransmissions
+        try:
+            got = device.classify(q[i].tobytes())
+        except DeviceError:
+            raise  # the device answered, with an error: not a lost reply
+        except LinkError as e:
+            if not _wait_for_device(device, recover_seconds):
+                raise LinkError(f"the device stopped answering at sample {i} (of {len(q)}) "
+                                f"on {port_name(device)}: {e}") from e
+            # It answers IDENTIFY again (rebooted, or the link came back): _on_reset tells
+            # from the counter whether sample i ran; it is sent again either way.
+            event = _on_reset(device, reference, check_thresholds, i, "no answer", tracker,
+                              kept_stored)
+            result.resets.append(event)
+            try:
+                got = device.classify(q[i].tobytes())
+            except DeviceError:
+                raise
+            except LinkError as again:
+                raise LinkError(f"the device stopped answering at sample {i} (of {len(q)}) "
+                                f"on {port_name(device)} (it answered IDENTIFY after a "
+                                f"reset, then not this sample): {again}") from again
         result.device.append(got)
-        result.labels.append(int(y[i]))
         result.samples += 1
-        result.bytes_sent += len(p.frame(p.encode_packet(p.Command.CLASSIFY, 1, q[i].tobytes())))
-        result.mismatches += _compare(i, got, predicted[i], logits[i], drips[i], keep[i])
+        tracker.answered += 1
+        kept_stored += got.store_result is p.StoreResult.STORED
+        result.mismatches += compare(i, got, result.expected_predicted[i],
+                                     result.expected_logits[i], result.expected_drips[i],
+                                     result.expected_keep[i])
+        last = i == len(q) - 1
+        if device.retransmissions != before or (i + 1) % check_every == 0 or last:
+            classified = device.statistics().classified
+            if classified != tracker.expected():
+                result.resets.append(_on_reset(device, reference, check_thresholds, i,
+                                               "statistics check", tracker, kept_stored,
+                                               classified=classified))
         if progress is not None:
             progress(1)
     result.seconds = time.perf_counter() - start
-    return result
+    result.retransmissions = device.retransmissions - retransmissions
+
+
+def _wait_for_device(device: Device, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    device._synchronized = False  # a rebooted device may hold a partial frame
+    retries, device.retries = device.retries, 0
+    try:
+        while time.monotonic() < deadline:
+            try:
+                device.identify()
+                return True
+            except LinkError:
+                time.sleep(0.05)
+        return False
+    finally:
+        device.retries = retries
+
+
+def _on_reset(device, reference, check_thresholds, index, context, tracker, kept_stored,
+              classified=None) -> dict:
+    """Re-identify (the hashes must still match), rebase the counter, describe the event."""
+    expected = tracker.expected()
+    ident = handshake(device, reference, check_thresholds)
+    if classified is None:
+        classified = device.statistics().classified
+    tracker.rebase(classified)
+    if classified < expected:
+        reason = "device reset: its CLASSIFY counter went back"
+    elif classified > expected:
+        reason = "the device executed requests whose answers were lost"
+    else:
+        reason = "no answer, and the device had not executed the sample"
+    return {"index": index, "context": context, "reason": reason,
+            "reset": classified < expected, "classified": classified,
+            "expected_classified": expected,
+            "stored_before_stream": tracker.stored, "stored_now": ident.stored,
+            "stored_by_stream": kept_stored,
+            # More stored than answered STORED: a sample was stored, then its reply lost.
+            "duplicate_stores": max(0, ident.stored - tracker.stored - kept_stored)
+            if ident.store_policy == "stop" else None}
+
+
+def measure_raw_link(device: Device, sample: bytes, frames: int = 100) -> dict:
+    """The link's own request/reply rate on this port, without the model: CLASSIFY frames
+    one byte shorter than a sample, which the firmware rejects (ERR_SAMPLE_SIZE) before
+    running anything, with an error reply about as long as a CLASSIFY reply. No counter
+    and no store entry changes; the harness's samples/s divided by this rate is the
+    share of the link the harness keeps busy (docs/hil.md)."""
+    probe = bytes(sample[:-1])
+    counter = CountingPort(device.port)
+    device.port = counter
+    try:
+        start = time.perf_counter()
+        for _ in range(frames):
+            try:
+                device.request(p.Command.CLASSIFY, probe)
+            except DeviceError as e:
+                if e.status != p.Status.ERR_SAMPLE_SIZE:
+                    raise
+            else:
+                raise LinkError("the device accepted a sample of the wrong size")
+        seconds = time.perf_counter() - start
+    finally:
+        device.port = counter.inner
+    moved = counter.bytes_written + counter.bytes_read
+    return {"frames": frames, "seconds": seconds, "frames_per_second": frames / seconds,
+            "bytes_per_second": moved / seconds,
+            "bytes_sent": counter.bytes_written, "bytes_received": counter.bytes_read}

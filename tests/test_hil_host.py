@@ -1,0 +1,289 @@
+"""`drip-tiny hil` and `drip-tiny pull` against the host board (the real firmware built for
+the machine): the whole production split with every report, --samples, a device whose
+thresholds were changed, a device that resets mid-stream and one that stops answering,
+and the pull-back of exactly the kept samples."""
+
+import json
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+from firmware_build import fitted_copy
+
+from drip_tiny.cli import main
+from drip_tiny.errors import LinkError
+from drip_tiny.link import protocol as p
+from drip_tiny.link.emulated import start_emulated
+from drip_tiny.link.stream import stream_samples, split_inputs
+
+
+@pytest.fixture(scope="module")
+def run(digits_ptq_run, tmp_path_factory):
+    return fitted_copy(digits_ptq_run, tmp_path_factory.mktemp("hil") / "run")
+
+
+@pytest.fixture(scope="module")
+def host_export(run, tmp_path_factory):
+    from drip_tiny.export import export_project
+
+    out = tmp_path_factory.mktemp("export") / "host"
+    export_project(run, "host", out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def whole_split(run, host_export, tmp_path_factory):
+    """One hil run over the whole production split with every report, then a pull."""
+    out = tmp_path_factory.mktemp("reports")
+    code = main(["hil", str(run), "--board", "host", "--image", str(host_export), "--erase",
+                 "--json", str(out / "r.json"), "--markdown", str(out / "r.md"),
+                 "--png", str(out / "r.png"), "--junit", str(out / "r.xml")])
+    pulled = main(["pull", "--board", "host", "--image", str(host_export),
+                   "--out", str(out / "kept.npz")])
+    return code, pulled, out
+
+
+def test_whole_production_split_agrees_and_reports_every_sample(run, whole_split):
+    code, _, out = whole_split
+    assert code == 0
+    report = json.loads((out / "r.json").read_text())
+    _, y = split_inputs(run, "production")
+    n = len(y)
+    assert report["samples"] == n > 500
+    # Every sample once, in order, with its label.
+    assert [r["index"] for r in report["records"]] == list(range(n))
+    assert [r["label"] for r in report["records"]] == y.tolist()
+    assert report["mismatches"] == [] and report["resets"] == []
+    assert report["agreement"] == {f: n for f in ("predicted", "logits", "drips", "decision")}
+    for r in report["records"][:50]:
+        assert r["device"]["logits"] == r["reference"]["logits"]
+        assert r["device"]["predicted"] == r["reference"]["predicted"]
+        assert (r["device"]["store_index"] is None) == (not r["device"]["keep"])
+    assert report["accuracy"] == pytest.approx(
+        np.mean([r["device"]["predicted"] == r["label"] for r in report["records"]]))
+    kept = sum(r["device"]["keep"] for r in report["records"])
+    assert report["kept"] == kept and report["retention"] == pytest.approx(kept / n)
+    assert report["storage_savings"] == pytest.approx(1 - kept / n)
+    per_class = report["per_class_retention"]
+    assert sum(c["samples"] for c in per_class) == n and sum(c["kept"] for c in per_class) == kept
+    assert per_class == report["reference_per_class_retention"]
+    lat = report["latency"]
+    assert lat["unit"] == "cycles" and lat["clock_hz"] == 1_000_000_000
+    assert lat["inference"]["ms"] == pytest.approx(1e3 * lat["inference"]["mean"] / 1e9)
+    assert lat["inference"]["mean"] > lat["drip"]["mean"] > 0
+    link = report["link"]
+    assert link["samples_per_second"] > 10 and link["retransmissions"] == 0
+    # Each CLASSIFY frame carries at least the sample; each reply at least the logits.
+    assert link["bytes_sent"] >= n * (64 + p.OVERHEAD)
+    assert link["bytes_received"] >= n * (10 + p.OVERHEAD)
+
+
+def test_markdown_png_and_junit(whole_split):
+    _, _, out = whole_split
+    md = (out / "r.md").read_text()
+    assert md.startswith("# drip-tiny hil: host") and "| predicted | " in md
+    assert (out / "r.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    root = ET.parse(out / "r.xml").getroot()
+    assert root.tag == "testsuites"
+    suite = root.find("testsuite")
+    cases = suite.findall("testcase")
+    report = json.loads((out / "r.json").read_text())
+    assert int(suite.get("tests")) == len(cases) == report["samples"]
+    assert suite.get("failures") == "0" and not suite.findall(".//failure")
+    assert cases[7].get("name") == "sample_000007"
+
+
+def test_pull_returns_exactly_the_kept_samples(run, whole_split):
+    code, pulled, out = whole_split
+    assert code == 0 and pulled == 0
+    report = json.loads((out / "r.json").read_text())
+    kept = [r for r in report["records"] if r["device"]["keep"]]
+    data = np.load(out / "kept.npz")
+    assert len(data["x"]) == len(kept) > 0
+    assert data["x"].dtype == np.int8 and data["x"].shape[1:] == (8, 8, 1)
+    assert data["index"].tolist() == [r["device"]["store_index"] for r in kept]
+    assert data["predicted"].tolist() == [r["device"]["predicted"] for r in kept]
+    assert data["drips"].tolist() == [np.float32(r["device"]["drips"]) for r in kept]
+    # Same bytes as the samples streamed: the production split quantized the device's way.
+    from drip_tiny.reference.tflm import quantize
+
+    x, _ = split_inputs(run, "production")
+    rows = [r["index"] for r in kept]
+    sent = quantize(x[rows], float(data["input_scale"]), int(data["input_zero_point"]))
+    assert data["x"].tobytes() == sent.tobytes()
+
+
+def test_samples_npy_float_and_int8(run, host_export, tmp_path):
+    from drip_tiny.reference.tflm import quantize
+
+    x, _ = split_inputs(run, "production", 12)
+    np.save(tmp_path / "f.npy", x)
+    out = tmp_path / "f.json"
+    assert main(["hil", str(run), "--board", "host", "--image", str(host_export),
+                 "--samples", str(tmp_path / "f.npy"), "--json", str(out)]) == 0
+    floats = json.loads(out.read_text())
+    assert floats["samples"] == 12 and floats["accuracy"] is None
+    assert floats["records"][0]["label"] is None
+    ident = floats["identity"]
+    q = quantize(x, ident["input_scale"], ident["input_zero_point"])
+    np.save(tmp_path / "q.npy", q)
+    assert main(["hil", str(run), "--board", "host", "--image", str(host_export),
+                 "--samples", str(tmp_path / "q.npy"), "--json", str(out)]) == 0
+    ints = json.loads(out.read_text())
+    fields = ("predicted", "logits", "drips", "keep")
+    assert [[r["device"][k] for k in fields] for r in ints["records"]] == \
+        [[r["device"][k] for k in fields] for r in floats["records"]]
+    np.save(tmp_path / "bad.npy", q.reshape(12, -1)[:, :10])
+    assert main(["hil", str(run), "--board", "host", "--image", str(host_export),
+                 "--samples", str(tmp_path / "bad.npy")]) == 1
+
+
+def test_thresholds_changed_on_the_device_are_refused(run, host_export, tmp_path, capsys):
+    flash = tmp_path / "flash.bin"
+    with start_emulated("host", host_export / "build" / "firmware", flash_file=flash) as board:
+        with board.connect() as device:
+            ident = device.identify()
+            c = ident.num_classes
+            device.set_thresholds([0.1] * c, [0.2] * c, [True] * c)
+            with pytest.raises(LinkError, match="thresholds .* re-export"):
+                stream_samples(device, run, split_inputs(run, "production", 3)[0])
+            device.reset_thresholds()
+            result = stream_samples(device, run, split_inputs(run, "production", 3)[0])
+            assert result.mismatches == [] and result.samples == 3
+
+
+class ProxyPort:
+    """The host board's real port, with faults: before the CLASSIFY number `reset_at` it
+    sends the device a real RESET (its reply swallowed) and drops that CLASSIFY, as if the
+    board rebooted with the sample in flight; from CLASSIFY number `silent_from` on,
+    nothing reaches the device."""
+
+    def __init__(self, inner, reset_at=None, silent_from=None, lost=1):
+        self.inner = inner
+        self.lost = lost  # CLASSIFY frames dropped from reset_at on (1: only that one)
+        self.reset_at = reset_at
+        self.silent_from = silent_from
+        self.classify = 0
+        self.reader = p.FrameReader()
+
+    def write(self, data):
+        for raw in self.reader.feed(bytes(data)):
+            packet = p.decode_packet(p.cobs_decode(raw))
+            if self.silent_from is not None and self.classify + 1 >= self.silent_from:
+                self.classify += packet.command == p.Command.CLASSIFY
+                continue  # a dead device: nothing gets through
+            if packet.command != p.Command.CLASSIFY:
+                self.inner.write(p.frame(p.cobs_decode(raw)))
+                continue
+            self.classify += 1
+            if self.classify == self.reset_at:
+                self._reset()
+                continue
+            if (self.reset_at is not None
+                    and self.reset_at < self.classify < self.reset_at + self.lost):
+                continue  # the retries are lost too: the host gives up on this sample
+            self.inner.write(p.frame(p.cobs_decode(raw)))
+        return len(data)
+
+    def _reset(self):
+        import time
+
+        self.inner.write(p.frame(p.encode_packet(p.Command.RESET, 0xBEEF)))
+        reader = p.FrameReader()
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline:
+            if reader.feed(self.inner.read(64)):
+                return  # the RESET's reply, never seen by the host
+        raise AssertionError("no reply to RESET")
+
+    def read(self, n=1):
+        return self.inner.read(n)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+def test_a_reset_mid_stream_is_detected_and_no_sample_is_lost(run, host_export, tmp_path):
+    x, _ = split_inputs(run, "production", 30)
+    with start_emulated("host", host_export / "build" / "firmware",
+                        flash_file=tmp_path / "flash.bin") as board:
+        with board.connect(timeout=0.3) as device:
+            device.store_erase()
+            device.port = ProxyPort(device.port, reset_at=11)
+            result = stream_samples(device, run, x, check_every=1000)
+            assert result.samples == 30 and result.mismatches == []
+            assert len(result.device) == 30 and result.retransmissions == 1
+            [event] = result.resets
+            # Sample 10 (the 11th CLASSIFY) was resent and executed once after the reboot.
+            assert event["index"] == 10 and event["classified"] == 1 and event["reset"]
+            assert event["context"] == "statistics check"
+            assert event["duplicate_stores"] == 0
+            entries = device.store_list()
+            assert len(entries) == sum(c.keep for c in result.device)
+            assert device.statistics().classified == 20  # since the reboot
+
+
+def test_a_device_that_stops_answering_names_the_sample_and_port(run, host_export, tmp_path):
+    x, _ = split_inputs(run, "production", 10)
+    with start_emulated("host", host_export / "build" / "firmware",
+                        flash_file=tmp_path / "flash.bin") as board:
+        with board.connect(timeout=0.1, retries=1) as device:
+            device.port = ProxyPort(device.port, silent_from=5)
+            with pytest.raises(LinkError, match=r"stopped answering at sample 4 \(of 10\) "
+                                                f"on {board.url}"):
+                stream_samples(device, run, x, recover_seconds=0.5)
+
+
+def test_disagreements_fail_the_run_and_are_each_reported(run, host_export, tmp_path,
+                                                          capsys, monkeypatch):
+    """A reference that expects the opposite decision on every third sample and other
+    logits on sample 5 (the device is right; the comparison is what is tested)."""
+    from drip_tiny.link import stream
+
+    real = stream.expected_answers
+
+    def shifted(*args):
+        predicted, logits, drips, keep = real(*args)
+        keep = keep.copy()
+        keep[::3] = ~keep[::3]
+        logits = logits.copy()
+        logits[5, 0] += 1
+        return predicted, logits, drips, keep
+
+    monkeypatch.setattr(stream, "expected_answers", shifted)
+    out = tmp_path / "r.json"
+    code = main(["hil", str(run), "--board", "host", "--image", str(host_export), "--limit",
+                 "20", "--json", str(out), "--junit", str(tmp_path / "r.xml")])
+    printed = capsys.readouterr().out
+    assert code == 1
+    report = json.loads(out.read_text())
+    flipped = list(range(0, 20, 3))
+    decisions = [m for m in report["mismatches"] if m["field"] == "decision"]
+    assert [m["index"] for m in decisions] == flipped
+    assert all(m["device"] != m["reference"] for m in decisions)
+    [logits] = [m for m in report["mismatches"] if m["field"] == "logits"]
+    assert logits["index"] == 5 and logits["reference"][0] == logits["device"][0] + 1
+    assert report["agreement"] == {"predicted": 20, "logits": 19, "drips": 20,
+                                   "decision": 20 - len(flipped)}
+    assert report["agree"] == 20 - len(set(flipped) | {5})
+    assert "sample 5: logits: device" in printed
+    suite = ET.parse(tmp_path / "r.xml").getroot().find("testsuite")
+    failed = [case.get("name") for case in suite.findall("testcase")
+              if case.find("failure") is not None]
+    assert failed == [f"sample_{i:06d}" for i in sorted(set(flipped) | {5})]
+    assert suite.get("failures") == str(len(failed))
+
+
+def test_a_reset_with_every_retry_lost_is_recovered_by_identify(run, host_export, tmp_path):
+    x, _ = split_inputs(run, "production", 12)
+    with start_emulated("host", host_export / "build" / "firmware",
+                        flash_file=tmp_path / "flash.bin") as board:
+        with board.connect(timeout=0.2, retries=1) as device:
+            device.port = ProxyPort(device.port, reset_at=4, lost=2)
+            result = stream_samples(device, run, x)
+            assert result.samples == 12 and result.mismatches == []
+            [event] = result.resets
+            assert event["index"] == 3 and event["context"] == "no answer" and event["reset"]
+            assert event["classified"] == 0  # re-identified before the sample was resent
+            assert device.statistics().classified == 9  # samples 3..11 after the reboot
