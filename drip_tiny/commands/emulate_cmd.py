@@ -35,10 +35,11 @@ def run(args: argparse.Namespace) -> int:
     board = load_board(args.board)
     image = resolve_image(args.image or default_image_dir(board.name), board)
     with start_emulated(board.name, image, flash_file=args.flash_file) as emulated:
-        print(f"serial {emulated.url}", flush=True)
-        print(f"{board.name} running {image}; Ctrl-C stops it", flush=True)
         deadline = None if args.seconds is None else time.monotonic() + args.seconds
         try:
+            # Inside the try: a Ctrl-C may come as soon as the URL is out.
+            print(f"serial {emulated.url}", flush=True)
+            print(f"{board.name} running {image}; Ctrl-C stops it", flush=True)
             while emulated.process.poll() is None:
                 if deadline is not None and time.monotonic() >= deadline:
                     break
