@@ -50,3 +50,28 @@ def test_every_seventh_cut_point_loses_nothing_acknowledged(setup):
     assert kinds == {pl.SET_THRESHOLDS, pl.CLASSIFY, pl.STORE_ERASE}
     assert sum(o.guaranteed for o in outcomes) > 500
     assert None in died  # the last point is past the workload: it ran to the end
+
+
+def test_torn_cuts_leave_half_a_word_in_the_flash_file(setup, tmp_path):
+    """The three modes at the same program operation leave files that differ in one word:
+    clean leaves it erased, low and high program one half each."""
+    exe, samples, _ = setup
+    steps = pl.workload(samples)
+    images = {}
+    for mode in pl.MODES:
+        flash = tmp_path / f"{mode}.bin"
+        fw = pl.Firmware(exe, flash, cut=f"200,{mode}")
+        with pytest.raises(pl.PowerCut):
+            for command, payload in steps:
+                fw.ok(command, payload)
+        fw.kill()
+        images[mode] = flash.read_bytes()
+    clean = images["clean"]
+    diffs = {m: [i for i in range(len(clean)) if images[m][i] != clean[i]] for m in ("low", "high")}
+    for mode, where in diffs.items():
+        assert where and where[-1] - where[0] < 2, (mode, where)  # within one half-word
+        word = where[0] & ~3
+        assert clean[word:word + 4] == b"\xff" * 4
+        half = slice(word, word + 2) if mode == "low" else slice(word + 2, word + 4)
+        assert images[mode][half] != b"\xff\xff"
+    assert diffs["low"][0] & ~3 == diffs["high"][0] & ~3  # the same word
