@@ -5,8 +5,9 @@
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [OUT_DIR] [RUN] [TARGET...]
 #
-# Defaults: 60 s each, ./fuzz-out, /work/runs/digits (trained and fitted), both targets.
-# The corpus in OUT_DIR/corpus/<target> grows across runs (seeds: tests/fuzz/build.py);
+# Defaults: 60 s each, ./fuzz-out, /work/runs/digits (trained and fitted), both targets;
+# $PYTHON (default python3) must import drip_tiny (the project venv).
+# The corpus in OUT_DIR/corpus/<target> grows across runs (seeds: tests/fuzz/fuzz_build.py);
 # a crash leaves OUT_DIR/artifacts/<target>/crash-* and makes the script exit 1.
 # One summary line per target: executions, cov (edges) and ft (features) at the end.
 set -eu
@@ -17,7 +18,7 @@ shift $(( $# < 3 ? $# : 3 ))
 targets=${*:-"frame_decoder command_handler"}
 here=$(cd "$(dirname "$0")/.." && pwd)
 
-python3 "$here/tests/fuzz/build.py" "$out" --run "$run" >/dev/null
+"${PYTHON:-python3}" "$here/tests/fuzz/fuzz_build.py" "$out" --run "$run" >/dev/null
 status=0
 for t in $targets; do
     mkdir -p "$out/artifacts/$t"

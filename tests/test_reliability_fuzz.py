@@ -1,6 +1,6 @@
 """Bounded libFuzzer runs of the firmware (issue 9): the frame decoder and the whole
 command handler of the host build with a real model, under ASan + UBSan, from the seed
-corpus of tests/fuzz/build.py. Each runs 15 s here; scripts/fuzz.sh runs them as long as
+corpus of tests/fuzz/fuzz_build.py. Each runs 15 s here; scripts/fuzz.sh runs them as long as
 asked (docs/reliability.md has the long run's numbers). Needs clang
 (scripts/debian-packages.txt)."""
 
@@ -15,7 +15,7 @@ import pytest
 from firmware_build import fitted_copy
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "fuzz"))
-import build as fuzz_build  # noqa: E402
+import fuzz_build  # noqa: E402
 
 SECONDS = 15
 

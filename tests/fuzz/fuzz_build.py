@@ -3,7 +3,7 @@
 and writes their seed corpora: valid frames of every command, made with
 drip_tiny.link.protocol, plus a few sessions of several frames.
 
-    python tests/fuzz/build.py OUT_DIR [--run RUN]
+    python tests/fuzz/fuzz_build.py OUT_DIR [--run RUN]
 
 OUT_DIR gets frame_decoder, command_handler (executables) and corpus/<target>/.
 The command handler links a real run's generated model (default: /work/runs/digits, a
