@@ -6,6 +6,7 @@ model's tensors, inputs, outputs and operators.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -85,12 +86,13 @@ def read_model(data: bytes) -> ModelInfo:
         tensors = tuple(_tensor(i, t, model.buffers) for i, t in enumerate(graph.tensors))
         operators = tuple(_operator(op, model.operatorCodes)
                           for op in (graph.operators if graph.operators is not None else ()))
-    except (IndexError, AttributeError, TypeError, ValueError) as exc:
-        raise QuantizationError(f"corrupt TFLite flatbuffer: {exc}") from exc
-    return ModelInfo(tensors=tensors,
-                     inputs=tuple(tensors[i] for i in graph.inputs),
-                     outputs=tuple(tensors[i] for i in graph.outputs),
-                     operators=operators)
+        inputs = tuple(tensors[i] for i in graph.inputs)
+        outputs = tuple(tensors[i] for i in graph.outputs)
+    except (IndexError, AttributeError, TypeError, ValueError, struct.error) as exc:
+        # A truncated or damaged file: flatbuffers reads past its end (struct.error).
+        raise QuantizationError(f"corrupt TFLite flatbuffer ({exc}); replace it with the "
+                                "model.tflite that `drip-tiny train` wrote") from exc
+    return ModelInfo(tensors=tensors, inputs=inputs, outputs=outputs, operators=operators)
 
 
 def numpy_dtype(tensor: TensorInfo):

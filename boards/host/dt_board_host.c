@@ -3,7 +3,14 @@
  * process speaking the protocol over stdin/stdout (--stdio, the default) or a
  * pseudo-terminal (--pty), with a file-backed NOR flash.
  *
- *   firmware [--pty | --stdio] [--flash FILE]
+ *   firmware [--pty | --stdio] [--flash FILE] [--cut-at N[,clean|low|high]]
+ *
+ * --cut-at N cuts the power at the N-th flash operation since the process started
+ * (programmed words and page erases of both regions, counted from 1, as dt_flash_sim
+ * counts them): the operation is left undone (clean) or half done (low/high: see
+ * dt_flash_sim.h), what the flash holds is written to the file, and the process exits
+ * at once with status 3, as if unplugged. --cut-at 0 never cuts and prints
+ * "flash operations: K" on stderr at exit, to size a sweep (tests/power_loss.py).
  *
  * --pty prints exactly one line "serial /dev/pts/N" on stdout before serving. In --stdio
  * mode stdout carries only protocol bytes (diagnostics go to stderr) and end of input
@@ -64,7 +71,14 @@ static struct {
     uint32_t overruns;
     uint8_t memory[FLASH_FILE_BYTES];
     region_t store, settings;
+    int cut_armed;     /* --cut-at given */
+    uint32_t cut_at;   /* 0: count only */
+    int cut_torn;      /* DT_FLASH_SIM_CLEAN / _TORN_LOW / _TORN_HIGH */
+    uint32_t ops;      /* flash operations so far, both regions */
 } host;
+
+/* Exit status of a power cut (--cut-at). */
+#define HOST_CUT_EXIT 3
 
 static void die(const char *what)
 {
@@ -74,8 +88,37 @@ static void die(const char *what)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: firmware [--pty | --stdio] [--flash FILE]\n");
+    fprintf(stderr, "usage: firmware [--pty | --stdio] [--flash FILE] "
+                    "[--cut-at N[,clean|low|high]]\n");
     exit(2);
+}
+
+static void report_ops(void)
+{
+    fprintf(stderr, "flash operations: %lu\n", (unsigned long)host.ops);
+}
+
+static void parse_cut(const char *arg)
+{
+    char *end;
+    unsigned long n = strtoul(arg, &end, 10);
+    if (end == arg) {
+        usage();
+    }
+    if (*end == '\0' || strcmp(end, ",clean") == 0) {
+        host.cut_torn = DT_FLASH_SIM_CLEAN;
+    } else if (strcmp(end, ",low") == 0) {
+        host.cut_torn = DT_FLASH_SIM_TORN_LOW;
+    } else if (strcmp(end, ",high") == 0) {
+        host.cut_torn = DT_FLASH_SIM_TORN_HIGH;
+    } else {
+        usage();
+    }
+    host.cut_armed = 1;
+    host.cut_at = (uint32_t)n;
+    if (n == 0) {
+        atexit(report_ops);
+    }
 }
 
 void dt_board_args(int argc, char **argv)
@@ -89,6 +132,8 @@ void dt_board_args(int argc, char **argv)
             host.pty = 0;
         } else if (strcmp(argv[i], "--flash") == 0 && i + 1 < argc) {
             host.flash_path = argv[++i];
+        } else if (strcmp(argv[i], "--cut-at") == 0 && i + 1 < argc) {
+            parse_cut(argv[++i]);
         } else {
             usage();
         }
@@ -121,12 +166,37 @@ static int region_read(const dt_flash_t *f, uint32_t off, void *dst, uint32_t le
     return r->sim.flash.read(&r->sim.flash, off, dst, len);
 }
 
+/* Before an operation of `count` simulator ticks: when the global cut falls inside it,
+ * arm the region's simulator at the matching tick of its own counter. */
+static uint32_t cut_arm(region_t *r, uint32_t count)
+{
+    uint32_t before = r->sim.ops;
+    if (host.cut_armed && host.cut_at > host.ops && host.cut_at - host.ops <= count) {
+        dt_flash_sim_cut_at(&r->sim, before + (host.cut_at - host.ops), host.cut_torn);
+    }
+    return before;
+}
+
+/* After it: count the ticks; on a cut, persist what the flash holds and die unplugged. */
+static void cut_check(region_t *r, uint32_t before, uint32_t off, uint32_t len)
+{
+    host.ops += r->sim.ops - before;
+    if (r->sim.powered_off) {
+        write_through(r, off, len);
+        fprintf(stderr, "firmware (host board): power cut at flash operation %lu\n",
+                (unsigned long)host.cut_at);
+        _exit(HOST_CUT_EXIT);
+    }
+}
+
 static int region_program(const dt_flash_t *f, uint32_t off, const uint32_t *src,
                           uint32_t nwords)
 {
     region_t *r = (region_t *)f->ctx;
+    uint32_t before = cut_arm(r, nwords);
     int err = r->sim.flash.program_words(&r->sim.flash, off, src, nwords);
-    if (err == DT_STORE_OK) {
+    if (err == DT_STORE_OK || r->sim.powered_off) {
+        cut_check(r, before, off, 4u * nwords);
         write_through(r, off, 4u * nwords);
     }
     return err;
@@ -135,8 +205,10 @@ static int region_program(const dt_flash_t *f, uint32_t off, const uint32_t *src
 static int region_erase(const dt_flash_t *f, uint32_t page)
 {
     region_t *r = (region_t *)f->ctx;
+    uint32_t before = cut_arm(r, 1);
     int err = r->sim.flash.erase_page(&r->sim.flash, page);
-    if (err == DT_STORE_OK) {
+    if (err == DT_STORE_OK || r->sim.powered_off) {
+        cut_check(r, before, page * f->page_size, f->page_size);
         write_through(r, page * f->page_size, f->page_size);
     }
     return err;

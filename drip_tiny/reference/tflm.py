@@ -65,7 +65,10 @@ class TflmModel:
             raise TypeError(f"TFLM input must be int8, got {x.dtype}")
         x = x.reshape(self._input.shape)
         self._interpreter.set_input(x, 0)
-        self._interpreter.invoke()
+        try:
+            self._interpreter.invoke()
+        except RuntimeError as exc:
+            raise QuantizationError(_invoke_failure(self.info, exc)) from exc
         return [self._interpreter.get_output(i)[0].copy() for i in range(len(self.info.outputs))]
 
     def tensor(self, index: int) -> np.ndarray:
@@ -96,3 +99,15 @@ def predict_logits(model: TflmModel, x_float: np.ndarray, logits_output: int,
     for i in tqdm(range(len(q)), desc=desc, unit="sample", disable=not progress, leave=False):
         out[i] = model.invoke(q[i])[logits_output]
     return out
+
+
+def _invoke_failure(info, exc: Exception) -> str:
+    """Why TFLM could not run a model that it loaded: usually an op it does not support
+    with these tensor types; names the ops drip-tiny's code generator does not know."""
+    from ..codegen.ops import supported_ops
+
+    unknown = sorted(set(info.op_names) - set(supported_ops()))
+    which = (f"its ops {', '.join(unknown)} are not supported by drip-tiny"
+             if unknown else f"ops {', '.join(info.op_names)}")
+    return (f"TFLM could not run the model ({exc}; {which}); use a model written by "
+            "`drip-tiny train` (supported ops: " + ", ".join(supported_ops()) + ")")
