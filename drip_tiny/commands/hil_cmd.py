@@ -119,6 +119,9 @@ def run(args: argparse.Namespace) -> int:
         if path is not None and not path.absolute().parent.is_dir():
             raise ConfigError(f"cannot write {path}: the folder {path.absolute().parent} "
                               "does not exist")
+    from ..link.stream import run_reference
+
+    run_reference(args.run)  # a missing or unfitted run fails before any port is opened
     if args.board:
         from ..boards import load_board
         from ..link.emulated import start_emulated
