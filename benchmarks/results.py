@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import shutil
 import sys
 import tempfile
 import time
@@ -123,12 +122,10 @@ def measure_serial(run: Path, work: Path, qemu_samples: int) -> list[dict]:
         with start_emulated(board, result.images["elf"]) as emulated, \
                 emulated.connect() as device:
             s = stream_split(device, run, "production", limit=limit)
-            reply = 1 + len(s.device[0].logits) + 4 + 2 + 4 + 12 + 11  # payload + framing
-            up = s.bytes_sent
             rows.append({"board": board, "samples": s.samples,
                          "agree": s.samples - len({m["index"] for m in s.mismatches}),
                          "samples_per_second": s.samples / s.seconds,
-                         "bytes_per_second": (up + reply * s.samples) / s.seconds,
+                         "bytes_per_second": (s.bytes_sent + s.bytes_received) / s.seconds,
                          "mean_inference": s.summary()["cycles_inference"],
                          "clock_hz": device.identity.clock_hz})
     return rows

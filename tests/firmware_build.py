@@ -30,13 +30,28 @@ def app_sources() -> list[Path]:
                    FIRMWARE / "store" / "dt_store.c"])
 
 
+_FITTED: dict[tuple[str, str], Path] = {}  # (run, variant) -> a private fitted copy
+
+
 def fitted_copy(run, dest, variant: str = "minmax") -> Path:
-    """A copy of a trained run with thresholds fitted (DPW 25%), as `drip-tiny fit` does."""
+    """A copy of a trained run with thresholds fitted (DPW 25%), as `drip-tiny fit` does.
+    Fitting is deterministic, so it runs once per run and variant in a test session;
+    every caller still gets its own copy to modify."""
+    import atexit
+    import tempfile
+
     from drip_tiny.fit_run import fit_run
 
+    key = (str(Path(run).resolve()), variant)
+    if key not in _FITTED:
+        holder = tempfile.mkdtemp(prefix="drip-tiny-fitted-")
+        atexit.register(shutil.rmtree, holder, True)
+        fitted = Path(holder) / "run"
+        shutil.copytree(run, fitted)
+        fit_run(fitted, dpw=25, variant=variant)
+        _FITTED[key] = fitted
     dest = Path(dest)
-    shutil.copytree(run, dest)
-    fit_run(dest, dpw=25, variant=variant)
+    shutil.copytree(_FITTED[key], dest)
     return dest
 
 
