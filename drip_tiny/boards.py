@@ -50,6 +50,9 @@ class QemuSettings:
     machine: str  # -M
     args: tuple[str, ...]  # display, monitor, serial and semihosting options
     plugin_source: Path  # the instruction-counting TCG plugin (C)
+    # Functions the plugin leaves out of cycle counts: interrupt handlers that may run
+    # inside a measured stage at any moment (the serial receive while samples stream in).
+    uncounted: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -171,7 +174,8 @@ def load_board(name: str = DEFAULT_BOARD) -> Board:
                             debian_package=_field(q, "debian_package", str, where + " qemu"),
                             machine=_field(q, "machine", str, where + " qemu"),
                             args=tuple(_field(q, "args", list, where + " qemu")),
-                            plugin_source=directory / _field(q, "plugin", str, where + " qemu"))
+                            plugin_source=directory / _field(q, "plugin", str, where + " qemu"),
+                            uncounted=tuple(str(name) for name in q.get("uncounted", [])))
     flash_method = None
     if data.get("flash_method") is not None:
         f = _field(data, "flash_method", dict, where)

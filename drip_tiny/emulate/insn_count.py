@@ -172,6 +172,35 @@ def symbol_addresses(elf: str | os.PathLike, names: Iterable[str]) -> dict[str, 
     return found
 
 
+def elf_entry(elf: str | os.PathLike) -> int:
+    """The entry point of elf (its reset handler; Thumb bit cleared)."""
+    from elftools.elf.elffile import ELFFile
+
+    try:
+        with open(elf, "rb") as f:
+            return ELFFile(f).header["e_entry"] & ~1
+    except (OSError, Exception) as e:  # pyelftools raises its own ELFError
+        raise EmulatorError(f"cannot read the entry point of {elf}: {e}") from e
+
+
+def symbol_ranges(elf: str | os.PathLike, names: Iterable[str]) -> dict[str, tuple[int, int]]:
+    """(address, bytes) of the named functions in elf (Thumb bit cleared), for the
+    plugin's skip= arguments."""
+    nm = _tool(ARM_NM, ARM_PACKAGES)
+    wanted = set(names)
+    found: dict[str, tuple[int, int]] = {}
+    for line in _run_tool([nm, "-S", str(elf)], f"reading the symbols of {elf}").splitlines():
+        fields = line.split()
+        if len(fields) == 4 and fields[3] in wanted:
+            found[fields[3]] = (int(fields[0], 16) & ~1, int(fields[1], 16))
+    missing = sorted(wanted - found.keys())
+    if missing:
+        raise EmulatorError(f"{elf} has no function {', '.join(missing)} with a size; the "
+                            "board.json qemu 'uncounted' list names functions its drivers "
+                            "must define")
+    return found
+
+
 def elf_sizes(elf: str | os.PathLike) -> ElfSizes:
     size = _tool(ARM_SIZE, ARM_PACKAGES)
     lines = _run_tool([size, str(elf)], f"measuring {elf}").splitlines()
