@@ -75,9 +75,9 @@ def parse_identify(body: bytes) -> dict:
     p = 43
     out["shape"] = struct.unpack_from(f"<{rank}H", body, p)
     p += 2 * rank
-    rest = "<fiHBIIBII"
+    rest = "<fiHBIIBIIB"
     names = ("scale", "zero_point", "classes", "variant", "capacity", "stored", "policy",
-             "max_frame", "clock")
+             "max_frame", "clock", "replay_depth")
     out.update(zip(names, struct.unpack_from(rest, body, p)))
     assert len(body) == p + struct.calcsize(rest)
     return out
@@ -157,6 +157,7 @@ def test_identify_describes_the_model_and_board(device, run, reference):
     # The largest request is SET_THRESHOLDS: 10 + 6 + 9 x 10 bytes, COBS-encoded, + 0x00.
     assert info["max_frame"] == 106 + 106 // 254 + 1 + 1 == max_frame(106)
     assert info["clock"] == 1_000_000_000
+    assert info["replay_depth"] == 8  # DT_APP_REPLAY_DEPTH's default
 
 
 def test_classify_matches_the_reference_bit_for_bit(device, reference):
@@ -352,6 +353,33 @@ def test_a_repeated_request_gets_the_stored_reply_without_running_again(device, 
     assert device.read_reply().status == ERR_CRC
     assert device.request(CLASSIFY, reference["x"][i + 1].tobytes(), sequence=77).raw == other.raw
     assert statistics(device)[0] == 2
+
+
+def test_any_of_the_last_8_classify_requests_is_replayed_not_run_again(device, reference):
+    """A pipelining host may resend any request it has in flight (docs/protocol.md,
+    Pipelining): the device answers each of its last DT_APP_REPLAY_DEPTH CLASSIFY from the
+    stored reply, even with other commands in between; older ones run again."""
+    x = reference["x"]
+    first = [device.request(CLASSIFY, x[i].tobytes(), sequence=100 + i) for i in range(10)]
+    assert statistics(device)[0] == 10
+    kept = len(store_list(device))
+    # Requests 2..9 are the last 8: each answered again, byte for byte, nothing runs.
+    for i in reversed(range(2, 10)):
+        assert device.request(CLASSIFY, x[i].tobytes(), sequence=100 + i).raw == first[i].raw
+    assert statistics(device)[0] == 10 and len(store_list(device)) == kept
+    # A resent request with another payload under a kept sequence number runs.
+    device.request(CLASSIFY, x[20].tobytes(), sequence=109)
+    assert statistics(device)[0] == 11
+    # Request 1 left the window when request 9 ran: it runs (and evicts request 3).
+    device.request(CLASSIFY, x[1].tobytes(), sequence=101)
+    assert statistics(device)[0] == 12
+    # An error reply is never kept: ERR_SAMPLE_SIZE evicts nothing and is recomputed.
+    for _ in range(2):
+        assert device.request(CLASSIFY, b"\x01" * 3, sequence=300).status == ERR_SAMPLE_SIZE
+    assert device.request(CLASSIFY, x[4].tobytes(), sequence=104).raw == first[4].raw
+    assert statistics(device)[0] == 12
+    device.request(CLASSIFY, x[3].tobytes(), sequence=103)  # evicted: runs again
+    assert statistics(device)[0] == 13
 
 
 def test_reset_answers_then_boots_again(device, reference):

@@ -94,13 +94,14 @@ def test_identify_reply_parsed_field_by_field():
             + struct.pack("<II", 0xDEADBEEF, 0x01020304) + bytes([3])
             + struct.pack("<HHH", 8, 8, 1) + struct.pack("<fi", 0.5, -128)
             + struct.pack("<H", 10) + bytes([2]) + struct.pack("<IIB", 61440, 3, 0)
-            + struct.pack("<II", 90, 1_000_000_000))
+            + struct.pack("<II", 90, 1_000_000_000) + bytes([8]))
     ident = p.parse_identify(p.split_status(p.Command.IDENTIFY, _reply(1, body)))
     assert ident.firmware == "drip-tiny 0.1.0" and ident.board == "host"
     assert (ident.model_hash, ident.thresholds_hash) == (0xDEADBEEF, 0x01020304)
     assert ident.input_shape == (8, 8, 1) and ident.input_bytes == 64
     assert (ident.input_scale, ident.input_zero_point, ident.num_classes) == (0.5, -128, 10)
     assert (ident.variant, ident.store_policy, ident.stored) == ("minmax", "stop", 3)
+    assert (ident.max_frame, ident.clock_hz, ident.replay_depth) == (90, 1_000_000_000, 8)
     with pytest.raises(LinkError, match="too short"):
         p.parse_identify(body[:-1])
     with pytest.raises(LinkError, match="extra"):

@@ -36,7 +36,9 @@ def session(digits_ptq_run, tmp_path_factory):
     state = {"device": device, "sample": sample, "next": 1000,
              "identify": device.ok(Command.IDENTIFY),
              "classify": device.ok(Command.CLASSIFY, sample)}
-    state["max_frame"] = struct.unpack_from("<I", state["identify"], len(state["identify"]) - 8)[0]
+    # MAX_FRAME: the u32 before the clock (u32) and the replay depth (u8) that end IDENTIFY.
+    state["max_frame"] = struct.unpack_from("<I", state["identify"],
+                                            len(state["identify"]) - 9)[0]
     yield state
     device.close()  # exit 0, stderr empty: no sanitizer report in the whole session
 

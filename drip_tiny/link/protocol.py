@@ -267,6 +267,7 @@ class Identity:
     store_policy: str
     max_frame: int
     clock_hz: int
+    replay_depth: int = 1  # CLASSIFY requests the device can answer again: the most in flight
 
     @property
     def input_bytes(self) -> int:
@@ -286,13 +287,14 @@ def parse_identify(body: bytes) -> Identity:
     variant = r.take("B", "variant")
     capacity, stored, policy = r.take("IIB", "store")
     frame_limit, clock = r.take("II", "MAX_FRAME and clock")
+    replay_depth = r.take("B", "replay depth")
     r.done()
     return Identity(protocol, firmware, board, model_hash, thresholds_hash, shape,
                     float(scale), zero, classes,
                     VARIANT_NAMES[variant] if variant < len(VARIANT_NAMES) else str(variant),
                     capacity, stored,
                     POLICY_NAMES[policy] if policy < len(POLICY_NAMES) else str(policy),
-                    frame_limit, clock)
+                    frame_limit, clock, max(1, replay_depth))
 
 
 @dataclass(frozen=True)

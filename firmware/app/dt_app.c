@@ -66,13 +66,49 @@ static void send_error(uint8_t command, uint16_t sequence, dt_status_t status,
     send_packet(error_reply, n);
 }
 
+/* The stored reply to an earlier run of this request, or NULL: the last request of any
+ * command, or one of the last DT_APP_REPLAY_DEPTH CLASSIFY that ran. */
+static const uint8_t *stored_reply(const dt_packet_t *request, uint32_t *len)
+{
+    uint32_t i;
+    if (app.have_last && request->sequence == app.last_sequence &&
+        request->crc == app.last_crc) {
+        *len = app.reply_len;
+        return app.reply;
+    }
+    if (request->command != DT_CMD_CLASSIFY) {
+        return NULL;
+    }
+    for (i = 0; i < DT_APP_REPLAY_DEPTH; i++) {
+        const dt_classify_reply_t *r = &app.classified[i];
+        if (r->len != 0u && r->sequence == request->sequence && r->crc == request->crc) {
+            *len = r->len;
+            return r->packet;
+        }
+    }
+    return NULL;
+}
+
+static void keep_classify_reply(const dt_packet_t *request)
+{
+    dt_classify_reply_t *r = &app.classified[app.classified_next];
+    if (app.reply_len > sizeof(r->packet) || app.reply[DT_PACKET_HEADER_BYTES] != DT_STATUS_OK) {
+        return; /* an error reply: nothing ran, so running it again is harmless */
+    }
+    memcpy(r->packet, app.reply, app.reply_len);
+    r->len = (uint16_t)app.reply_len;
+    r->sequence = request->sequence;
+    r->crc = request->crc;
+    app.classified_next = (app.classified_next + 1u) % DT_APP_REPLAY_DEPTH;
+}
+
 static void handle_packet(const dt_packet_t *request)
 {
     dt_command_t cmd;
-    uint32_t payload;
-    if (app.have_last && request->sequence == app.last_sequence &&
-        request->crc == app.last_crc) {
-        send_packet(app.reply, app.reply_len); /* a retry: the reply was lost */
+    uint32_t payload, len;
+    const uint8_t *again = stored_reply(request, &len);
+    if (again != NULL) {
+        send_packet(again, len); /* a retry: the reply was lost */
         return;
     }
     cmd.app = &app;
@@ -86,6 +122,9 @@ static void handle_packet(const dt_packet_t *request)
     app.last_sequence = request->sequence;
     app.last_crc = request->crc;
     app.have_last = 1;
+    if (request->command == DT_CMD_CLASSIFY) {
+        keep_classify_reply(request);
+    }
     send_packet(app.reply, app.reply_len);
 }
 

@@ -51,6 +51,7 @@ static uint32_t identify(const dt_command_t *c)
     o[p++] = (uint8_t)DT_APP_STORE_POLICY;
     dt_put_u32(o + p, DT_APP_MAX_FRAME); p += 4;
     dt_put_u32(o + p, dt_board_clock_hz()); p += 4;
+    o[p++] = (uint8_t)DT_APP_REPLAY_DEPTH;
     return p;
 }
 

@@ -35,7 +35,7 @@
 #define DT_APP_LIST_ENTRY_BYTES 17u
 
 /* Reply payloads (status byte included). */
-#define DT_APP_IDENTIFY_BYTES (72u + 2u * (uint32_t)DT_APP_INPUT_RANK)
+#define DT_APP_IDENTIFY_BYTES (73u + 2u * (uint32_t)DT_APP_INPUT_RANK)
 #define DT_APP_CLASSIFY_BYTES (24u + (uint32_t)DRIP_NUM_CLASSES)
 #define DT_APP_STORE_READ_BYTES (10u + (uint32_t)DT_APP_INPUT_BYTES)
 #define DT_APP_LIST_BYTES (3u + DT_APP_LIST_ENTRY_BYTES * DT_APP_LIST_MIN_ENTRIES)
@@ -45,6 +45,16 @@
                 DT_APP_MAX_(DT_APP_MAX_(DT_APP_STORE_READ_BYTES, DT_APP_LIST_BYTES), \
                             DT_APP_ERROR_BYTES))
 #define DT_APP_REPLY_BYTES (DT_PACKET_OVERHEAD + DT_APP_MAX_REPLY_PAYLOAD)
+
+/* CLASSIFY requests whose replies the device keeps, to answer a repeat of any of them
+ * without running it again: a host may have this many CLASSIFY in flight (IDENTIFY
+ * reports it; docs/protocol.md, "Pipelining"). 1 means stop-and-wait only. */
+#ifndef DT_APP_REPLAY_DEPTH
+#define DT_APP_REPLAY_DEPTH 8u
+#endif
+typedef char dt_app_replay_depth_fits_a_byte[(DT_APP_REPLAY_DEPTH >= 1u &&
+                                              DT_APP_REPLAY_DEPTH <= 255u) ? 1 : -1];
+#define DT_APP_CLASSIFY_REPLY_PACKET (DT_PACKET_OVERHEAD + DT_APP_CLASSIFY_BYTES)
 
 /* A packet's length field is 16 bits: a model whose sample does not fit cannot be served. */
 typedef char dt_app_request_fits_a_packet[(DT_APP_MAX_REQUEST_PAYLOAD <= 0xFFFFu) ? 1 : -1];

@@ -47,6 +47,13 @@ enum { DT_STORED = 0, DT_NOT_STORED = 1, DT_STORE_WAS_FULL = 2, DT_STORE_FAILED 
 #define DT_APP_NOT_STORED 0xFFFFFFFFu
 
 typedef struct {
+    uint8_t packet[DT_APP_CLASSIFY_REPLY_PACKET];
+    uint16_t len; /* 0: the slot is empty */
+    uint16_t sequence;
+    uint32_t crc; /* the request's */
+} dt_classify_reply_t;
+
+typedef struct {
     dt_store_t store;
     int store_status;      /* dt_store_open's result; the store is usable when 0 */
     dt_settings_t settings;
@@ -61,6 +68,10 @@ typedef struct {
     uint32_t last_crc;
     uint8_t have_last;
     uint8_t reset_requested;
+    /* The replies to the last DT_APP_REPLAY_DEPTH CLASSIFY requests that ran (status OK),
+     * oldest overwritten first: a pipelining host may resend any request it has in flight. */
+    dt_classify_reply_t classified[DT_APP_REPLAY_DEPTH];
+    uint32_t classified_next; /* the slot the next CLASSIFY reply goes to */
 } dt_app_t;
 
 /* A command handler writes its reply payload (status byte first) into out (cap bytes)
