@@ -85,14 +85,33 @@ def test_error_status_raises_device_error():
 def test_plugin_cycles_subtract_the_boot_calibration(tmp_path):
     out = tmp_path / "cycles.txt"
     cycles = PluginCycles(out)
-    assert cycles.classify_cycles(True) is None  # no file yet
-    out.write_text("region 0 12\nregion 1 1012\nregion 2 512\nregion 3 212\n")
-    assert cycles.classify_cycles(True) == (1000, 500, 200)
-    assert cycles.classify_cycles(False) == (1000, 500, 200)  # a replayed reply
+    assert cycles.latest() is None  # no file yet
+    out.write_text("boot\nregion 0 12\nregion 1 1012\nregion 2 512\nregion 3 212\n")
+    assert cycles.latest() == (1000, 500, 200)
+    assert cycles.latest() is None  # taken: a replayed reply ran nothing
+    with open(out, "a") as f:  # a CLASSIFY, then half of the next one
+        f.write("region 4 112\nregion 5 62\nregion 6 12\nregion 7 3")
+    assert cycles.next() == (100, 50, 0)
+    assert cycles.next() is None
     with open(out, "a") as f:
-        f.write("region 4 112\nregion 5 62\nregion 6 12\n")
-    assert cycles.classify_cycles(True) == (100, 50, 0)
-    with open(out, "a") as f:  # a reboot: a new calibration region first
-        f.write("region 7 10\nregion 8 110\nregion 9 60\nregion 10 10\n")
-    assert cycles.classify_cycles(True) == (100, 50, 0)
-    assert cycles.overhead == 10
+        f.write("12\nregion 8 12\nregion 9 12\n")
+    assert cycles.next() == (300, 0, 0)
+
+
+def test_plugin_cycles_queue_runs_in_order_and_a_boot_drops_the_unanswered(tmp_path):
+    out = tmp_path / "cycles.txt"
+    cycles = PluginCycles(out)
+    out.write_text("boot\nregion 0 12\n" + "".join(
+        f"region {1 + 3 * k} {112 + k}\nregion {2 + 3 * k} 62\nregion {3 + 3 * k} 12\n"
+        for k in range(3)))
+    assert [cycles.next()[0] for _ in range(2)] == [100, 101]
+    with open(out, "a") as f:  # rebooted before the third reply went out
+        f.write("region 10 50\nboot\nregion 11 10\nregion 12 110\nregion 13 60\n"
+                "region 14 10\n")
+    assert cycles.next() == (100, 50, 0)
+    assert cycles.overhead == 10 and cycles.boots == 2
+    assert cycles.next() is None
+    with open(out, "a") as f:
+        f.write("region 15 20\nregion 16 20\nregion 17 20\n")
+    cycles.discard()
+    assert cycles.next() is None

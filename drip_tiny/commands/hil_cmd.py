@@ -40,6 +40,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=int, default=None, help="send only the first N samples")
     parser.add_argument("--timeout", type=float, default=2.0,
                         help="seconds to wait for each answer before resending")
+    parser.add_argument("--window", type=int, default=None, metavar="N",
+                        help="CLASSIFY requests in flight (default 4, capped by the device's "
+                             "replay depth, which IDENTIFY reports; 1: stop-and-wait)")
     parser.add_argument("--raw-link", type=int, default=100, metavar="N",
                         help="after the stream, time N sample-sized frames the device rejects "
                              "without computing: the link's own rate on this port, reported "
@@ -79,10 +82,12 @@ def _stream(device, args) -> dict:
         device.store_erase()
     with tqdm(total=len(x), desc="hil", unit="sample",
               disable=not sys.stderr.isatty()) as bar:
-        result = stream_samples(device, args.run, x, y, progress=bar.update)
+        result = stream_samples(device, args.run, x, y, progress=bar.update,
+                                window=args.window)
     report = build_report(result, device.identity, source=source)
     if args.raw_link and result.samples:
-        raw = measure_raw_link(device, result.inputs[0].tobytes(), args.raw_link)
+        raw = measure_raw_link(device, result.inputs[0].tobytes(), args.raw_link,
+                               window=result.window)
         harness = report["link"]["samples_per_second"]
         raw["harness_fraction"] = harness / raw["frames_per_second"] if harness else None
         report["raw_link"] = raw
@@ -113,6 +118,12 @@ def run(args: argparse.Namespace) -> int:
 
     if args.raw_link < 0:
         raise ConfigError("--raw-link must be 0 (skip) or a number of frames")
+    if args.window is None:
+        from ..link.stream import DEFAULT_WINDOW
+
+        args.window = DEFAULT_WINDOW
+    if args.window < 1:
+        raise ConfigError("--window must be at least 1 (1: one request at a time)")
     if args.limit is not None and args.limit <= 0:
         raise ConfigError("--limit must be a positive number of samples")
     for path in (args.json, args.markdown, args.png, args.junit):

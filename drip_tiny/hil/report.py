@@ -98,7 +98,9 @@ def build_report(result: StreamResult, identity: p.Identity, *, source: str,
             "retransmissions": result.retransmissions if retransmissions is None
             else retransmissions,
             "resets": len(result.resets),
-            "mode": "stop-and-wait",
+            "window": result.window,
+            "mode": "stop-and-wait" if result.window == 1
+            else f"pipelined, {result.window} in flight",
         },
     })
     return report
@@ -182,12 +184,13 @@ def render(report: dict, markdown: bool = False, max_mismatches: int = 10) -> st
     if report.get("raw_link"):
         raw = report["raw_link"]
         lines.append(f"raw link on the same port: {raw['bytes_per_second']:,.0f} bytes/s "
-                     f"({raw['frames_per_second']:.1f} sample-sized frames/s); the harness "
-                     f"reaches {_pct(raw['harness_fraction'])} of it")
+                     f"({raw['frames_per_second']:.1f} sample-sized frames/s, "
+                     f"{raw.get('window', 1)} in flight); the harness reaches "
+                     f"{_pct(raw['harness_fraction'])} of it")
     for r in report["resets"]:
         lines.append(f"at sample {r['index']} ({r['context']}): {r['reason']}; "
                      "re-identified, hashes checked"
-                     + (", sample resent" if r["context"] == "no answer" else "")
+                     + (", samples in flight resent" if r["context"] == "no answer" else "")
                      + (f"; {r['duplicate_stores']} sample(s) stored twice"
                         if r.get("duplicate_stores") else ""))
     return "\n".join(lines) + "\n"

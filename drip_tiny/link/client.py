@@ -9,6 +9,8 @@ runs twice.
 
 from __future__ import annotations
 
+import dataclasses
+import select
 import time
 from collections.abc import Sequence
 
@@ -19,6 +21,7 @@ from . import protocol as p
 
 DEFAULT_TIMEOUT = 2.0
 DEFAULT_RETRIES = 3
+READ_CHUNK = 4096
 
 
 def open_port(url: str, baudrate: int = 1_000_000, timeout: float = 0.05):
@@ -37,8 +40,8 @@ class Device:
     """The host side of the protocol.
 
     cycle_source: for boards that count outside the device (QEMU), an object whose
-    `classify_cycles(fresh)` returns (inference, drip, store) counts for the CLASSIFY just
-    answered, or None (drip_tiny.link.emulated.PluginCycles).
+    `latest()` returns (inference, drip, store) counts of the CLASSIFY run last, or None
+    (drip_tiny.link.emulated.PluginCycles).
     """
 
     def __init__(self, port, *, timeout: float = DEFAULT_TIMEOUT,
@@ -57,6 +60,15 @@ class Device:
 
     # ---- plumbing ----
 
+    @property
+    def port(self):
+        return self._port
+
+    @port.setter
+    def port(self, port) -> None:
+        self._port = port  # a wrapper (byte counter, fault injector) may replace it
+        self._fd = False  # its descriptor: looked up again on the next read
+
     def close(self) -> None:
         self.port.close()
 
@@ -66,7 +78,33 @@ class Device:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _next_packet(self, deadline: float) -> p.Packet | None:
+    def _read_some(self, remaining: float) -> bytes:
+        """What the port has, waiting at most `remaining` seconds for the first byte.
+        Ports with a file descriptor (serial devices, socket://) are waited on with select
+        and read in one call; pyserial's in_waiting on a socket only says 0 or 1, and a
+        byte per call costs the CPU an emulator on the same machine needs."""
+        fd = self._fileno()
+        if fd is not None:
+            ready, _, _ = select.select([fd], [], [], max(0.0, remaining))
+            return self.port.read(READ_CHUNK) if ready else b""
+        return self.port.read(max(1, getattr(self.port, "in_waiting", 0) or 1))
+
+    def _fileno(self) -> int | None:
+        if self._fd is False:  # not looked up yet
+            self._fd = None
+            try:
+                fd = self.port.fileno()
+            except Exception:  # no descriptor: rfc2217://, loop://, test fakes
+                fd = None
+            if isinstance(fd, int) and fd >= 0:
+                # With a descriptor, select does the waiting: reads must not block.
+                self.port.timeout = 0
+                self._fd = fd
+        return self._fd
+
+    def next_packet(self, deadline: float) -> p.Packet | None:
+        """The next valid packet from the device, or None at the deadline (time.monotonic).
+        Frames that do not decode (line noise) are skipped."""
         while True:
             while self._pending:
                 raw = self._pending.pop(0)
@@ -78,29 +116,43 @@ class Device:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return None
-            chunk = self.port.read(max(1, getattr(self.port, "in_waiting", 0) or 1))
+            chunk = self._read_some(remaining)
             if chunk:
                 self._pending.extend(self._reader.feed(chunk))
+
+    _next_packet = next_packet
+
+    def next_sequence(self) -> int:
+        """A new sequence number (1..65535; 0 is the device's "header unreadable")."""
+        self._sequence = (self._sequence + 1) & 0xFFFF or 1
+        return self._sequence
+
+    def send(self, wire: bytes, *, flush: bool = True) -> None:
+        """Write one framed packet (after a lone 0x00 that ends any partial frame the device
+        holds, the first time or after a resync). flush waits until the OS has sent it
+        (tcdrain on a serial port): right for stop-and-wait, a stall for a pipeline."""
+        if not self._synchronized:
+            self.port.write(b"\x00")
+            self._synchronized = True
+        self.port.write(wire)
+        if flush and getattr(self.port, "flush", None):
+            self.port.flush()
+
+    def resync(self) -> None:
+        """The device may hold a partial frame (it rebooted, or noise): send 0x00 first."""
+        self._synchronized = False
 
     def request(self, command: p.Command, payload: bytes = b"", *,
                 timeout: float | None = None) -> bytes:
         """Send one request and return the OK reply's body (after the status byte).
         DeviceError for an error status; LinkError when the device stays silent."""
-        if not self._synchronized:
-            # End any partial frame the device holds (after a reset or noise).
-            self.port.write(b"\x00")
-            self._synchronized = True
-        self._sequence = (self._sequence + 1) & 0xFFFF or 1
-        seq = self._sequence
+        seq = self.next_sequence()
         wire = p.frame(p.encode_packet(command, seq, payload))
         wait = self.timeout if timeout is None else timeout
         for attempt in range(self.retries + 1):
             if attempt:
                 self.retransmissions += 1
-            self.port.write(wire)
-            flush = getattr(self.port, "flush", None)
-            if flush:
-                flush()
+            self.send(wire)
             deadline = time.monotonic() + wait
             while True:
                 packet = self._next_packet(deadline)
@@ -132,18 +184,10 @@ class Device:
         if len(data) != ident.input_bytes:
             raise LinkError(f"sample of {len(data)} bytes; the device's model takes "
                             f"{ident.input_bytes} (input shape {list(ident.input_shape)})")
-        retransmissions = self.retransmissions
         body = self.request(p.Command.CLASSIFY, bytes(data))
         result = p.parse_classify(body, ident.num_classes)
-        if self.cycle_source is not None and result.cycles_inference is None:
-            counts = self.cycle_source.classify_cycles(retransmissions == self.retransmissions)
-            if counts is not None:
-                infer, drip, store = counts
-                if result.store_result is not p.StoreResult.STORED:
-                    store = 0  # as the spec says; the empty region costs a few branches
-                result = p.Classification(result.predicted, result.logits, result.drips,
-                                          result.keep, result.store_result,
-                                          result.store_index, infer, drip, store)
+        if self.cycle_source is not None:
+            result = with_cycles(result, self.cycle_source.latest())
         return result
 
     def statistics(self) -> p.Statistics:
@@ -184,7 +228,7 @@ class Device:
     def reset(self, wait: float = 5.0) -> p.Identity:
         """Reboot the device and wait until it answers IDENTIFY again."""
         self.request(p.Command.RESET)
-        self._synchronized = False
+        self.resync()
         self.identity = None
         deadline = time.monotonic() + wait
         last: Exception | None = None
@@ -195,6 +239,18 @@ class Device:
                 last = e
                 time.sleep(0.05)
         raise LinkError(f"the device did not come back within {wait:g} s after RESET: {last}")
+
+
+def with_cycles(result: p.Classification, counts) -> p.Classification:
+    """result with the emulator's (inference, drip, store) counts where the device sent
+    none (CYCLES_EXTERNAL); counts None leaves them None."""
+    if counts is None or result.cycles_inference is not None:
+        return result
+    infer, drip, store = counts
+    if result.store_result is not p.StoreResult.STORED:
+        store = 0  # as the spec says; the empty region costs a few branches
+    return dataclasses.replace(result, cycles_inference=infer, cycles_drip=drip,
+                               cycles_store=store)
 
 
 def check_identity(ident: p.Identity, model_hash: int, thresholds_hash: int | None) -> None:

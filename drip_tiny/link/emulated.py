@@ -19,6 +19,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections import deque
 from pathlib import Path
 
 from ..boards import Board, load_board, require_qemu
@@ -38,42 +39,69 @@ def _free_port() -> int:
 
 
 class PluginCycles:
-    """Reads the insn_count plugin's region lines as the firmware completes them.
+    """Reads the insn_count plugin's lines as the firmware completes its regions.
 
-    The firmware counts one empty region when it boots (the markers' own cost, subtracted
-    from every stage), then three regions per CLASSIFY it runs. A repeated request that
-    the device answers from its stored reply runs nothing and adds no region.
+    The plugin writes "boot" when the firmware (re)starts; the firmware then counts one
+    empty region (the markers' own cost, subtracted from every stage), then three regions
+    per CLASSIFY it runs (inference, DRIP step, store), in the order it runs them. A
+    repeated request that the device answers from a stored reply runs nothing and adds no
+    region. So the triples queue up in execution order, which is the order of the fresh
+    replies on the link; a reboot drops the triples of requests whose replies died with it.
     """
 
     def __init__(self, path: Path):
         self.path = Path(path)
         self._offset = 0
-        self._partial = ""
-        self.overhead = 0
-        self.last: tuple[int, int, int] | None = None
+        self._partial_line = ""
+        self.overhead: int | None = None
+        self._stages: list[int] = []  # the regions of a CLASSIFY still running
+        self._queue: deque[tuple[int, int, int]] = deque()
+        self.boots = 0
 
-    def _new_regions(self) -> list[int]:
+    def _update(self) -> None:
         if not self.path.exists():
-            return []
+            return
         with open(self.path) as f:
             f.seek(self._offset)
             text = f.read()
             self._offset = f.tell()
-        lines = (self._partial + text).split("\n")
-        self._partial = lines.pop()
-        return [int(line.split()[2]) for line in lines
-                if line.startswith("region ") and len(line.split()) == 3]
+        lines = (self._partial_line + text).split("\n")
+        self._partial_line = lines.pop()
+        for line in lines:
+            fields = line.split()
+            if fields == ["boot"]:
+                self.boots += 1
+                self.overhead = None
+                self._stages.clear()
+                self._queue.clear()
+            elif len(fields) == 3 and fields[0] == "region":
+                count = int(fields[2])
+                if self.overhead is None:
+                    self.overhead = count
+                    continue
+                self._stages.append(count)
+                if len(self._stages) == STAGES:
+                    self._queue.append(tuple(max(0, c - self.overhead) for c in self._stages))
+                    self._stages.clear()
 
-    def classify_cycles(self, fresh: bool) -> tuple[int, int, int] | None:
-        regions = self._new_regions()
-        # The plugin flushes each region before the firmware sends its reply, so the
-        # regions of the request just answered are in the file already.
-        if len(regions) % STAGES == 1:
-            self.overhead = regions.pop(0)  # a boot happened since the last request
-        if len(regions) >= STAGES:
-            self.last = tuple(max(0, r - self.overhead) for r in regions[-STAGES:])
-            return self.last
-        return None if fresh else self.last
+    def next(self) -> tuple[int, int, int] | None:
+        """The counts of the oldest CLASSIFY run not yet taken (pipelined hosts, in the
+        order of the fresh replies), or None."""
+        self._update()
+        return self._queue.popleft() if self._queue else None
+
+    def latest(self) -> tuple[int, int, int] | None:
+        """The counts of the CLASSIFY run last, dropping any older ones not taken: right
+        for a host with one request in flight, whether or not it was resent."""
+        self._update()
+        last = self._queue[-1] if self._queue else None
+        self._queue.clear()
+        return last
+
+    def discard(self) -> None:
+        """Forget the runs not taken (after resends, when the order is no longer known)."""
+        self._update()
+        self._queue.clear()
 
 
 class EmulatedBoard:
@@ -194,7 +222,8 @@ class QemuBoard(EmulatedBoard):
     def __init__(self, elf: str | os.PathLike, board: Board | str = "mps2-an386", *,
                  port: int | None = None, count_cycles: bool = True,
                  log_dir: str | os.PathLike | None = None):
-        from ..emulate.insn_count import build_plugin, symbol_addresses
+        from ..emulate.insn_count import (build_plugin, elf_entry, symbol_addresses,
+                                          symbol_ranges)
 
         self.board = load_board(board) if isinstance(board, str) else board
         require_qemu(self.board)
@@ -209,8 +238,14 @@ class QemuBoard(EmulatedBoard):
         if count_cycles:
             addresses = symbol_addresses(elf, [CYCLES_BEGIN, CYCLES_END])
             counts = work / "cycles.txt"
+            # boot= the ELF's entry (the reset handler): "boot" lines mark restarts.
             plugin = (f"{build_plugin(self.board)},begin={addresses[CYCLES_BEGIN]:#x},"
-                      f"end={addresses[CYCLES_END]:#x},out={counts}")
+                      f"end={addresses[CYCLES_END]:#x},out={counts},"
+                      f"boot={elf_entry(elf):#x}")
+            # Interrupt handlers that may run inside a stage (bytes of the next samples
+            # arriving): left out, so a stage's count does not depend on the link's timing.
+            for start, size in symbol_ranges(elf, self.board.qemu.uncounted).values():
+                plugin += f",skip={start:#x}+{size}"
             self.cycle_source = PluginCycles(counts)
         self.port = port or _free_port()
         self.url = f"socket://127.0.0.1:{self.port}"

@@ -5,18 +5,18 @@ predicted class and the raw int8 logits (bit-exact), the int8 Grad-CAM in Python
 DRIPS (the C kernel computes it in float32 exactly as the reference does, so equal bits
 are expected; a relative tolerance of 1e-5 is allowed) and the decision.
 
-Stop-and-wait (one CLASSIFY in flight): the device's replay protects only its last
-request, so a host that pipelined could not safely resend an older one. Every sample gets
-exactly one entry in the result, in order.
+Pipelined (link/pipeline.py): up to `window` CLASSIFY requests in flight, capped by the
+device's replay depth, so any of them can be resent without running twice. Every sample
+gets exactly one entry in the result, in order.
 
 Device resets during a stream (docs/hil.md): STATISTICS' `classified` counts the CLASSIFY
 requests the device executed since it booted (a replayed reply is not counted). The host
 knows how many distinct samples it got answers for, so after a baseline taken at the
-start, `classified` must equal baseline + answered. Smaller means the device rebooted
-(its counters restarted). The host checks after any retransmission, every
-`check_every` samples and at the end; when a request gets no answer at all it waits for
-the device to answer IDENTIFY again. On a reset the host re-identifies, checks both hashes
-again, resends the sample whose reply was lost, and records the event; a reset while a
+start, `classified` must equal baseline + answered once nothing is in flight. Smaller
+means the device rebooted (its counters restarted). The host drains the pipeline and
+checks after any retransmission, every `check_every` samples and at the end; when
+requests get no answer at all it waits for the device to answer IDENTIFY again, checks
+both hashes again, resends the samples in flight, and records the event; a reset while a
 kept sample was being stored can store it twice, which the event's `stored` counts show.
 """
 
@@ -35,7 +35,8 @@ from . import protocol as p
 from .client import Device, check_identity
 
 DRIPS_RTOL = 1e-5
-CHECK_EVERY = 50  # samples between STATISTICS checks for a silent reset
+CHECK_EVERY = 100  # samples between STATISTICS checks for a silent reset
+DEFAULT_WINDOW = 4  # CLASSIFY in flight: enough to keep QEMU's link busy (docs/hil.md)
 RECOVER_SECONDS = 10.0  # how long a silent device may take to come back after a reset
 FIELDS = ("predicted", "logits", "drips", "decision")
 
@@ -79,6 +80,14 @@ class CountingPort:
         self.bytes_read += len(data)
         return data
 
+    @property
+    def timeout(self):
+        return self.inner.timeout
+
+    @timeout.setter
+    def timeout(self, value):
+        self.inner.timeout = value
+
     def __getattr__(self, name):
         return getattr(self.inner, name)
 
@@ -101,6 +110,7 @@ class StreamResult:
     mismatches: list[dict] = field(default_factory=list)
     resets: list[dict] = field(default_factory=list)
     seconds: float = 0.0
+    window: int = 1  # CLASSIFY requests in flight (the device's replay depth caps it)
     bytes_sent: int = 0
     bytes_received: int = 0
     retransmissions: int = 0
@@ -215,19 +225,21 @@ def handshake(device: Device, reference: RunReference, check_thresholds: bool = 
 
 def stream_split(device: Device, run: Path, split: str = "production",
                  limit: int | None = None, progress=None,
-                 check_thresholds: bool = True) -> StreamResult:
+                 check_thresholds: bool = True, window: int = DEFAULT_WINDOW) -> StreamResult:
     """Identify (refusing another model or other thresholds), then send every sample of the
     split (the first `limit`), comparing each answer with the reference."""
     x, y = split_inputs(run, split, limit)
     return stream_samples(device, run, x, y, progress=progress,
-                          check_thresholds=check_thresholds)
+                          check_thresholds=check_thresholds, window=window)
 
 
 def stream_samples(device: Device, run: Path, x: np.ndarray, labels=None, *, progress=None,
                    check_thresholds: bool = True, check_every: int = CHECK_EVERY,
-                   recover_seconds: float = RECOVER_SECONDS) -> StreamResult:
-    """Send the samples x (float or int8, see quantize_inputs) one at a time and compare
-    every answer with the reference. labels: one per sample, or None."""
+                   recover_seconds: float = RECOVER_SECONDS,
+                   window: int = DEFAULT_WINDOW) -> StreamResult:
+    """Send the samples x (float or int8, see quantize_inputs), up to `window` in flight
+    (capped by the device's replay depth; 1 is stop-and-wait), and compare every answer
+    with the reference. labels: one per sample, or None."""
     if labels is not None and len(labels) != len(x):
         raise ConfigError(f"{len(labels)} labels for {len(x)} samples")
     reference = run_reference(run)
@@ -242,7 +254,7 @@ def stream_samples(device: Device, run: Path, x: np.ndarray, labels=None, *, pro
     device.port = counter
     try:
         _stream(device, reference, q, result, progress, check_thresholds, check_every,
-                recover_seconds)
+                recover_seconds, window)
     finally:
         device.port = counter.inner
     result.bytes_sent, result.bytes_received = counter.bytes_written, counter.bytes_read
@@ -265,57 +277,78 @@ class _Tracker:
 
 
 def _stream(device, reference, q, result, progress, check_thresholds, check_every,
-            recover_seconds) -> None:
+            recover_seconds, window) -> None:
+    from .pipeline import ClassifyPipeline
+
+    n = len(q)
     tracker = _Tracker(device)
     kept_stored = 0  # STORED answers since the stream began
+    answers: list[p.Classification | None] = [None] * n
     start = time.perf_counter()
     retransmissions = device.retransmissions
-    for i in range(len(q)):
-        before = device.retransmissions
+    pipe = ClassifyPipeline(device, window)
+    result.window = pipe.window
+    sent = 0  # samples 0..sent-1 have gone out
+    last_answered = -1
+    check_due = False  # drain the pipeline, then compare STATISTICS with the tracker
+    trouble: tuple[str, int] | None = None  # (context, sample) of a recovery to report
+    while True:
+        while not check_due and sent < n and pipe.room():
+            pipe.send(sent, q[sent].tobytes())
+            sent += 1
+        if pipe.empty():
+            if not check_due:
+                break  # everything answered and checked
+            classified = device.statistics().classified
+            recovered = trouble is not None and trouble[0] == "no answer"
+            if recovered or classified != tracker.expected():
+                context, index = trouble or ("statistics check", last_answered)
+                result.resets.append(_on_reset(device, reference, check_thresholds, index,
+                                               context, tracker, kept_stored,
+                                               classified=classified))
+            check_due, trouble = False, None
+            continue
         try:
-            got = device.classify(q[i].tobytes())
+            answer = pipe.next_answer()
         except DeviceError:
             raise  # the device answered, with an error: not a lost reply
         except LinkError as e:
+            lost = min(entry.index for entry in pipe.in_flight.values())
             if not _wait_for_device(device, recover_seconds):
-                raise LinkError(f"the device stopped answering at sample {i} (of {len(q)}) "
+                raise LinkError(f"the device stopped answering at sample {lost} (of {n}) "
                                 f"on {port_name(device)}: {e}") from e
-            # It answers IDENTIFY again (rebooted, or the link came back): _on_reset tells
-            # from the counter whether sample i ran; it is sent again either way.
-            event = _on_reset(device, reference, check_thresholds, i, "no answer", tracker,
-                              kept_stored)
-            result.resets.append(event)
-            try:
-                got = device.classify(q[i].tobytes())
-            except DeviceError:
-                raise
-            except LinkError as again:
-                raise LinkError(f"the device stopped answering at sample {i} (of {len(q)}) "
-                                f"on {port_name(device)} (it answered IDENTIFY after a "
-                                f"reset, then not this sample): {again}") from again
-        result.device.append(got)
+            # It answers IDENTIFY again (rebooted, or the link came back): the same model
+            # and thresholds must be there before anything is resent. The samples in
+            # flight go again; the check after the drain tells whether they had run.
+            handshake(device, reference, check_thresholds)
+            pipe.resend_all()
+            check_due, trouble = True, ("no answer", lost)
+            continue
+        i, got = answer.index, answer.result
+        answers[i] = got
+        last_answered = max(last_answered, i)
         result.samples += 1
         tracker.answered += 1
         kept_stored += got.store_result is p.StoreResult.STORED
         result.mismatches += compare(i, got, result.expected_predicted[i],
                                      result.expected_logits[i], result.expected_drips[i],
                                      result.expected_keep[i])
-        last = i == len(q) - 1
-        if device.retransmissions != before or (i + 1) % check_every == 0 or last:
-            classified = device.statistics().classified
-            if classified != tracker.expected():
-                result.resets.append(_on_reset(device, reference, check_thresholds, i,
-                                               "statistics check", tracker, kept_stored,
-                                               classified=classified))
+        if answer.resent:
+            check_due = True
+            trouble = trouble or ("statistics check", i)  # where the loss showed
+        if result.samples % check_every == 0 or result.samples == n:
+            check_due = True
         if progress is not None:
             progress(1)
+    result.device = answers
+    result.mismatches.sort(key=lambda m: m["index"])
     result.seconds = time.perf_counter() - start
     result.retransmissions = device.retransmissions - retransmissions
 
 
 def _wait_for_device(device: Device, seconds: float) -> bool:
     deadline = time.monotonic() + seconds
-    device._synchronized = False  # a rebooted device may hold a partial frame
+    device.resync()  # a rebooted device may hold a partial frame
     retries, device.retries = device.retries, 0
     try:
         while time.monotonic() < deadline:
@@ -342,7 +375,8 @@ def _on_reset(device, reference, check_thresholds, index, context, tracker, kept
     elif classified > expected:
         reason = "the device executed requests whose answers were lost"
     else:
-        reason = "no answer, and the device had not executed the sample"
+        reason = ("no answer for a while, but the device had not rebooted: every sample in "
+                  "flight ran once")
     return {"index": index, "context": context, "reason": reason,
             "reset": classified < expected, "classified": classified,
             "expected_classified": expected,
@@ -353,29 +387,47 @@ def _on_reset(device, reference, check_thresholds, index, context, tracker, kept
             if ident.store_policy == "stop" else None}
 
 
-def measure_raw_link(device: Device, sample: bytes, frames: int = 100) -> dict:
-    """The link's own request/reply rate on this port, without the model: CLASSIFY frames
-    one byte shorter than a sample, which the firmware rejects (ERR_SAMPLE_SIZE) before
-    running anything, with an error reply about as long as a CLASSIFY reply. No counter
-    and no store entry changes; the harness's samples/s divided by this rate is the
+def measure_raw_link(device: Device, sample: bytes, frames: int = 100,
+                     window: int = DEFAULT_WINDOW) -> dict:
+    """The link's own rate on this port, without the model: CLASSIFY frames one byte
+    shorter than a sample, which the firmware rejects (ERR_SAMPLE_SIZE) before running
+    anything, with an error reply about as long as a CLASSIFY reply, sent with the same
+    number in flight as the harness keeps (window, capped by the device's replay depth).
+    No counter and no store entry changes; the harness's rate divided by this one is the
     share of the link the harness keeps busy (docs/hil.md)."""
+    ident = device.identity or device.identify()
+    window = max(1, min(window, ident.replay_depth))
     probe = bytes(sample[:-1])
     counter = CountingPort(device.port)
     device.port = counter
+    in_flight: set[int] = set()
+    answered = sent = 0
     try:
         start = time.perf_counter()
-        for _ in range(frames):
-            try:
-                device.request(p.Command.CLASSIFY, probe)
-            except DeviceError as e:
-                if e.status != p.Status.ERR_SAMPLE_SIZE:
-                    raise
-            else:
+        while answered < frames:
+            while sent < frames and len(in_flight) < window:
+                seq = device.next_sequence()
+                device.send(p.frame(p.encode_packet(p.Command.CLASSIFY, seq, probe)),
+                            flush=False)
+                in_flight.add(seq)
+                sent += 1
+            packet = device.next_packet(time.monotonic() + device.timeout)
+            if packet is None:
+                raise LinkError(f"measuring the raw link: no answer within {device.timeout:g} s "
+                                f"({answered} of {frames} frames answered)")
+            if packet.sequence not in in_flight:
+                continue
+            in_flight.discard(packet.sequence)
+            status = packet.payload[0] if packet.payload else None
+            if status == p.Status.OK:
                 raise LinkError("the device accepted a sample of the wrong size")
+            if status != p.Status.ERR_SAMPLE_SIZE:
+                p.split_status(p.Command.CLASSIFY, packet)  # raises its DeviceError
+            answered += 1
         seconds = time.perf_counter() - start
     finally:
         device.port = counter.inner
     moved = counter.bytes_written + counter.bytes_read
-    return {"frames": frames, "seconds": seconds, "frames_per_second": frames / seconds,
-            "bytes_per_second": moved / seconds,
+    return {"frames": frames, "window": window, "seconds": seconds,
+            "frames_per_second": frames / seconds, "bytes_per_second": moved / seconds,
             "bytes_sent": counter.bytes_written, "bytes_received": counter.bytes_read}

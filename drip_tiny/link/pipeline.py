@@ -1,0 +1,142 @@
+"""CLASSIFY requests pipelined: up to `window` in flight, so the link carries the next
+samples while the device computes (docs/protocol.md, "Pipelining").
+
+Why resending stays safe: the device keeps the replies of its last `replay_depth`
+CLASSIFY requests (IDENTIFY reports it) and the window never exceeds that, so every
+request still in flight is either unseen by the device or answered from its stored reply:
+nothing runs twice. The device runs requests in the order it receives them and its replies
+travel in that order, so a reply to a request sent after one still waiting means the
+earlier request or its reply was lost: that one is resent at once. When no reply arrives
+for `timeout` seconds, every request in flight is resent; a request sent `retries` times
+more without an answer is a LinkError.
+
+The caller drains the pipeline (stops sending until nothing is in flight) before it asks
+the device anything else, such as STATISTICS.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from ..errors import LinkError
+from . import protocol as p
+from .client import Device, with_cycles
+
+# Statuses that say the request arrived damaged: nothing ran, send it again.
+DAMAGED = {p.Status.ERR_CRC, p.Status.ERR_LENGTH, p.Status.ERR_TOO_LONG}
+
+
+@dataclass
+class _InFlight:
+    index: int
+    wire: bytes
+    sends: int = 1
+
+
+@dataclass(frozen=True)
+class Answer:
+    index: int  # the caller's number for the sample
+    result: p.Classification
+    resent: bool  # the request went out more than once
+
+
+class ClassifyPipeline:
+    """Send samples with send(index, data) while room() allows; take answers with
+    next_answer(), in the order the device gives them."""
+
+    def __init__(self, device: Device, window: int):
+        ident = device.identity or device.identify()
+        if window < 1:
+            raise ValueError("window must be at least 1")
+        self.device = device
+        self.classes = ident.num_classes
+        self.window = min(window, ident.replay_depth)
+        # By sequence number, in the order of the latest transmission of each.
+        self.in_flight: OrderedDict[int, _InFlight] = OrderedDict()
+        self.retransmissions = 0
+        self._quiet_resends = 0  # resends of everything in flight since the last reply
+        self._last_progress = time.monotonic()
+        # Cycles from an emulator come in execution order; after a resend that order is
+        # no longer known until the pipeline drains (PluginCycles).
+        self._cycles_in_order = True
+
+    def room(self) -> bool:
+        return len(self.in_flight) < self.window
+
+    def empty(self) -> bool:
+        return not self.in_flight
+
+    def send(self, index: int, data: bytes) -> None:
+        seq = self.device.next_sequence()
+        wire = p.frame(p.encode_packet(p.Command.CLASSIFY, seq, bytes(data)))
+        if not self.in_flight:
+            self._last_progress = time.monotonic()
+        self.in_flight[seq] = _InFlight(index, wire)
+        self.device.send(wire, flush=False)
+
+    def _resend(self, seq: int) -> None:
+        entry = self.in_flight[seq]
+        if entry.sends > self.device.retries:
+            raise LinkError(f"CLASSIFY of sample {entry.index}: no answer after "
+                            f"{entry.sends} attempts ({len(self.in_flight)} requests in "
+                            "flight); is the device running the drip-tiny firmware and "
+                            "the port right?")
+        entry.sends += 1
+        self.retransmissions += 1
+        self.device.retransmissions += 1
+        self._cycles_in_order = False
+        self.in_flight.move_to_end(seq)
+        self.device.send(entry.wire, flush=False)
+
+    def resend_all(self) -> None:
+        """After the device came back from silence (it may have rebooted, its stored
+        replies gone): everything in flight again, with fresh attempt counts."""
+        for entry in self.in_flight.values():
+            entry.sends = 0
+        for seq in list(self.in_flight):
+            self._resend(seq)
+        self._last_progress = time.monotonic()
+
+    def next_answer(self) -> Answer:
+        """The next answer; LinkError when the device stops answering; DeviceError for an
+        error status other than a damaged request's."""
+        if not self.in_flight:
+            raise ValueError("no request in flight")
+        while True:
+            packet = self.device.next_packet(self._last_progress + self.device.timeout)
+            if packet is None:  # silence: everything in flight again
+                for seq in list(self.in_flight):
+                    self._resend(seq)
+                self._last_progress = time.monotonic()
+                continue
+            seq = packet.sequence
+            if packet.command != p.Command.CLASSIFY | p.REPLY_BIT or seq not in self.in_flight:
+                if seq == 0 and packet.payload[:1] == bytes([p.Status.ERR_TOO_LONG]):
+                    # A frame merged with another by a lost delimiter: all in flight are
+                    # suspect; the timeout resends whatever gets no answer.
+                    self.device.stale_replies += 1
+                    continue
+                self.device.stale_replies += 1  # a duplicate or an old reply
+                continue
+            self._last_progress = time.monotonic()
+            # Requests sent before this one and still waiting were lost on the way.
+            for earlier in list(self.in_flight):
+                if earlier == seq:
+                    break
+                self._resend(earlier)
+            if packet.payload[:1] and packet.payload[0] in DAMAGED:
+                self._resend(seq)
+                continue
+            entry = self.in_flight.pop(seq)
+            result = p.parse_classify(p.split_status(p.Command.CLASSIFY, packet),
+                                      self.classes)
+            source = self.device.cycle_source
+            if source is not None:
+                if self._cycles_in_order:
+                    result = with_cycles(result, source.next())
+                if not self.in_flight:
+                    source.discard()  # drained: what is left belongs to no request
+                    self._cycles_in_order = True
+            return Answer(entry.index, result, entry.sends > 1)
