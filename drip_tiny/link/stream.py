@@ -36,7 +36,7 @@ from .client import Device, check_identity
 
 DRIPS_RTOL = 1e-5
 CHECK_EVERY = 100  # samples between STATISTICS checks for a silent reset
-DEFAULT_WINDOW = 4  # CLASSIFY in flight: enough to keep QEMU's link busy (docs/hil.md)
+DEFAULT_WINDOW = 8  # CLASSIFY in flight (the firmware keeps 8 replies; docs/hil.md)
 RECOVER_SECONDS = 10.0  # how long a silent device may take to come back after a reset
 FIELDS = ("predicted", "logits", "drips", "decision")
 
