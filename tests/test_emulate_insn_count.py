@@ -70,6 +70,34 @@ int main(void)
     assert second.regions == first.regions and second.total == first.total
 
 
+def test_skipped_functions_count_nothing_and_the_boot_is_marked(tmp_path):
+    """skip= leaves a function out of every region (the firmware's UART interrupt): the
+    regions then count as if it had not run, however long it ran."""
+    elf = _image(tmp_path, "skip", """
+__attribute__((noinline)) void handler(uint32_t n)
+{
+    spin(n);
+}
+static volatile uint32_t loops[] = {0, 5, 500};
+int main(void)
+{
+    for (unsigned k = 0; k < 3; k++) {
+        dt_bench_begin();
+        handler(loops[k]);
+        dt_bench_end();
+    }
+    return 0;
+}
+""")
+    counted = count_instructions(elf, regions=3, timeout=20).regions
+    assert counted[2] - counted[1] == 2 * 495
+    # handler's own instructions and spin's, which only handler calls, left out.
+    skipped = count_instructions(elf, regions=3, timeout=20, skip=["handler", "spin"])
+    assert len(set(skipped.regions)) == 1 and skipped.regions[0] < counted[0]
+    with pytest.raises(EmulatorError, match="no function nonexistent"):
+        count_instructions(elf, regions=3, timeout=20, skip=["nonexistent"])
+
+
 def test_the_exit_status_of_main_comes_back_through_semihosting(tmp_path):
     # A float operation too: it faults unless reset enabled the FPU.
     elf = _image(tmp_path, "exit3", """

@@ -263,6 +263,7 @@ def _parse_counts(text: str) -> tuple[tuple[int, ...], int | None, list[str]]:
     regions: list[int] = []
     total = None
     errors = []
+    boots = 0
     for line in text.splitlines():
         fields = line.split()
         if not fields:
@@ -273,10 +274,14 @@ def _parse_counts(text: str) -> tuple[tuple[int, ...], int | None, list[str]]:
             regions.append(int(fields[2]))
         elif fields[0] == "total" and len(fields) == 2:
             total = int(fields[1])
+        elif fields == ["boot"]:
+            boots += 1
         elif fields[0] == "error":
             errors.append(line[len("error "):])
         else:
             errors.append(f"unexpected line {line!r}")
+    if boots > 1:
+        errors.append(f"the image restarted {boots - 1} time(s) while counting")
     return tuple(regions), total, errors
 
 
@@ -284,12 +289,15 @@ def count_instructions(elf: str | os.PathLike, *, board: Board | None = None,
                        begin: str = BEGIN_MARKER, end: str = END_MARKER,
                        regions: int | None = None, timeout: float = DEFAULT_TIMEOUT,
                        expect_status: int | None = 0,
-                       plugin_path: str | os.PathLike | None = None) -> InsnCounts:
+                       plugin_path: str | os.PathLike | None = None,
+                       skip: Iterable[str] = ()) -> InsnCounts:
     """Run elf with the counting plugin; return the instructions of every begin..end region.
 
     A region runs from entry to `begin` (inclusive) to entry to `end` (exclusive), so it
     includes a few marker instructions: measure an empty region and subtract it. With
-    `regions`, exactly that many regions must complete.
+    `regions`, exactly that many regions must complete. `skip` names functions whose
+    instructions no region counts (interrupt handlers; they must call nothing counted).
+    A restart of the image while counting is an error.
     """
     board = board or load_board()
     addresses = symbol_addresses(elf, [begin, end])
@@ -297,7 +305,9 @@ def count_instructions(elf: str | os.PathLike, *, board: Board | None = None,
     with tempfile.TemporaryDirectory(prefix="drip-tiny-insn-") as tmp:
         out = Path(tmp) / "counts.txt"
         spec = (f"{plugin_so},begin={addresses[begin]:#x},end={addresses[end]:#x},"
-                f"out={out}")
+                f"out={out},boot={elf_entry(elf):#x}")
+        for start, size in symbol_ranges(elf, skip).values():
+            spec += f",skip={start:#x}+{size}"
         run = run_qemu(elf, board=board, timeout=timeout, expect_status=expect_status,
                        plugin=spec)
         text = out.read_text() if out.exists() else ""
