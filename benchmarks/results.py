@@ -114,7 +114,7 @@ def measure_model(name: str, data: bytes, run: Path | None, work: Path) -> dict:
 def measure_serial(run: Path, work: Path, qemu_samples: int) -> list[dict]:
     from drip_tiny.export import export_project
     from drip_tiny.link.emulated import start_emulated
-    from drip_tiny.link.stream import stream_split
+    from drip_tiny.link.stream import measure_raw_link, stream_split
 
     rows = []
     for board, limit in (("host", None), ("mps2-an386", qemu_samples)):
@@ -122,10 +122,13 @@ def measure_serial(run: Path, work: Path, qemu_samples: int) -> list[dict]:
         with start_emulated(board, result.images["elf"]) as emulated, \
                 emulated.connect() as device:
             s = stream_split(device, run, "production", limit=limit)
-            rows.append({"board": board, "samples": s.samples,
+            raw = measure_raw_link(device, s.inputs[0].tobytes(), s.samples, window=s.window)
+            rows.append({"board": board, "samples": s.samples, "window": s.window,
                          "agree": s.samples - len({m["index"] for m in s.mismatches}),
                          "samples_per_second": s.samples / s.seconds,
                          "bytes_per_second": (s.bytes_sent + s.bytes_received) / s.seconds,
+                         "raw_frames_per_second": raw["frames_per_second"],
+                         "raw_bytes_per_second": raw["bytes_per_second"],
                          "mean_inference": s.summary()["cycles_inference"],
                          "clock_hz": device.identity.clock_hz})
     return rows
@@ -235,10 +238,17 @@ def write(result: dict, out: Path) -> None:
             lines.append(f"| {r['model']} | {o['op']}: {o['name']} | {o['instructions']:,} | "
                          f"{100 * o['share']:.1f}% |")
     lines += ["", "## Serial link (digits production split)", "",
-              "| board | samples | agree | samples/s | bytes/s |", "|---|---:|---:|---:|---:|"]
+              "`drip-tiny hil`'s streaming (every answer checked against the reference), then "
+              "the raw link on the same port: as many sample-sized frames that the firmware "
+              "rejects before computing, with the same number in flight. One run each: "
+              "benchmarks/hil_throughput.md alternates several rounds for a steadier ratio.",
+              "", "| board | samples | agree | in flight | samples/s | bytes/s | raw frames/s "
+              "| raw bytes/s | harness / raw |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for s in result["serial"]:
-        lines.append(f"| {s['board']} | {s['samples']} | {s['agree']} | "
-                     f"{s['samples_per_second']:.1f} | {s['bytes_per_second']:,.0f} |")
+        lines.append(f"| {s['board']} | {s['samples']} | {s['agree']} | {s['window']} | "
+                     f"{s['samples_per_second']:.1f} | {s['bytes_per_second']:,.0f} | "
+                     f"{s['raw_frames_per_second']:.1f} | {s['raw_bytes_per_second']:,.0f} | "
+                     f"{100 * s['samples_per_second'] / s['raw_frames_per_second']:.0f}% |")
     p = result["python"]
     lines += ["", "## Python side (digits, this machine)", "",
               f"- DRIP scores per second, TFLM interpreter + Python int8 Grad-CAM: "

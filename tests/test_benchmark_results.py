@@ -27,6 +27,7 @@ def test_quick_results_table(digits_ptq_run, tmp_path):
     assert digits["nrf52840"]["flash_used"] < digits["nrf52840"]["flash_capacity"]
     assert {s["board"] for s in result["serial"]} == {"host", "mps2-an386"}
     assert all(s["agree"] == s["samples"] > 0 for s in result["serial"])
+    assert all(s["window"] == 8 and s["raw_frames_per_second"] > 0 for s in result["serial"])
     table = (tmp_path / "out" / "results.md").read_text()
     for heading in ("Instructions per inference", "Memory", "Where the instructions go",
                     "Serial link", "Python side"):
