@@ -1,6 +1,7 @@
 /* CONV_2D int8. Refer to the header for the contract. */
 #include "dt_conv2d_s8.h"
 
+#include "dt_dsp.h"
 #include "dt_fixedpoint.h"
 
 /* Taps k in [*start, *end) of a window starting at `origin` with step `dilation` that land
@@ -20,12 +21,86 @@ static void dt_conv2d_tap_range(int32_t origin, int32_t dilation, int32_t taps, 
     *end = last < taps ? last : taps;
 }
 
+/* acc[k] += sum over i < n of w[k * w_stride + i] * (in[i] + input_offset), k = 0..3: four
+ * output channels share each input load. Integer sums are exact (or wrap identically), so
+ * the DSP path's pairwise order gives the plain loop's int32. */
+static inline void dt_conv2d_dot4(const int8_t *in, const int8_t *w, int32_t w_stride, int32_t n,
+                                  int32_t input_offset, int32_t acc[4])
+{
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+#if defined(__ARM_FEATURE_DSP)
+    /* Input + offset is within [-255, 255], so it fits the int16 halves. */
+    const uint32_t off2 = dt_dup16(input_offset);
+    for (; n >= 4; n -= 4, in += 4, w += 4) {
+        const uint32_t x = dt_load_u32(in);
+        const uint32_t x02 = dt_sadd16(dt_sxtb16(x), off2);      /* bytes 0, 2 */
+        const uint32_t x13 = dt_sadd16(dt_sxtb16_ror8(x), off2); /* bytes 1, 3 */
+        uint32_t k = dt_load_u32(w);
+        a0 = dt_smlad(x02, dt_sxtb16(k), a0);
+        a0 = dt_smlad(x13, dt_sxtb16_ror8(k), a0);
+        k = dt_load_u32(w + w_stride);
+        a1 = dt_smlad(x02, dt_sxtb16(k), a1);
+        a1 = dt_smlad(x13, dt_sxtb16_ror8(k), a1);
+        k = dt_load_u32(w + 2 * w_stride);
+        a2 = dt_smlad(x02, dt_sxtb16(k), a2);
+        a2 = dt_smlad(x13, dt_sxtb16_ror8(k), a2);
+        k = dt_load_u32(w + 3 * w_stride);
+        a3 = dt_smlad(x02, dt_sxtb16(k), a3);
+        a3 = dt_smlad(x13, dt_sxtb16_ror8(k), a3);
+    }
+#endif
+    for (; n > 0; --n, ++in, ++w) {
+        const int32_t v = (int32_t)*in + input_offset;
+        a0 += (int32_t)w[0] * v;
+        a1 += (int32_t)w[w_stride] * v;
+        a2 += (int32_t)w[2 * w_stride] * v;
+        a3 += (int32_t)w[3 * w_stride] * v;
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
+/* One output channel's share of dt_conv2d_dot4, for the channels left over. */
+static inline int32_t dt_conv2d_dot1(const int8_t *in, const int8_t *w, int32_t n,
+                                     int32_t input_offset, int32_t acc)
+{
+#if defined(__ARM_FEATURE_DSP)
+    const uint32_t off2 = dt_dup16(input_offset);
+    for (; n >= 4; n -= 4, in += 4, w += 4) {
+        const uint32_t x = dt_load_u32(in);
+        const uint32_t k = dt_load_u32(w);
+        acc = dt_smlad(dt_sadd16(dt_sxtb16(x), off2), dt_sxtb16(k), acc);
+        acc = dt_smlad(dt_sadd16(dt_sxtb16_ror8(x), off2), dt_sxtb16_ror8(k), acc);
+    }
+#endif
+    for (; n > 0; --n, ++in, ++w) {
+        acc += (int32_t)*w * ((int32_t)*in + input_offset);
+    }
+    return acc;
+}
+
+static inline int8_t dt_conv2d_requantize(const dt_conv2d_s8_params_t *p, int32_t acc,
+                                          int32_t oc)
+{
+    if (p->bias != 0) {
+        acc += p->bias[oc];
+    }
+    acc = dt_multiply_by_quantized_multiplier(acc, p->multiplier[oc], p->shift[oc]);
+    acc += p->output_offset;
+    return (int8_t)dt_clamp_s32(acc, p->act_min, p->act_max);
+}
+
 void dt_conv2d_s8(const dt_conv2d_s8_params_t *p, const int8_t *input, int8_t *output)
 {
-    const int32_t in_row = p->input_w * p->input_c;
+    const int32_t in_c = p->input_c;
+    const int32_t in_row = p->input_w * in_c;
     const int32_t in_image = p->input_h * in_row;
-    const int32_t filter_row = p->filter_w * p->input_c;
+    const int32_t filter_row = p->filter_w * in_c;
     const int32_t filter_size = p->filter_h * filter_row;
+    const int32_t in_step_y = p->dilation_h * in_row;
+    const int32_t in_step_x = p->dilation_w * in_c;
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *image = input + b * in_image;
         for (int32_t oy = 0; oy < p->output_h; ++oy) {
@@ -36,28 +111,45 @@ void dt_conv2d_s8(const dt_conv2d_s8_params_t *p, const int8_t *input, int8_t *o
                 const int32_t x0 = ox * p->stride_w - p->pad_w;
                 int32_t kx_start, kx_end;
                 dt_conv2d_tap_range(x0, p->dilation_w, p->filter_w, p->input_w, &kx_start, &kx_end);
-                for (int32_t oc = 0; oc < p->output_c; ++oc) {
-                    const int8_t *f = p->filter + oc * filter_size;
-                    int32_t acc = 0;
-                    /* Integer sums are exact (or wrap identically), so the tap order does
-                     * not change the result. */
+                /* A filter row's taps inside the image are runs of input_c bytes; without
+                 * horizontal dilation they join into one run in both input and filter. */
+                const int32_t taps = kx_end > kx_start ? kx_end - kx_start : 0;
+                const int32_t runs = p->dilation_w == 1 ? (taps > 0) : taps;
+                const int32_t run_len = p->dilation_w == 1 ? taps * in_c : in_c;
+                const int8_t *in_first = image + (y0 + ky_start * p->dilation_h) * in_row
+                                         + (x0 + kx_start * p->dilation_w) * in_c;
+                const int32_t f_first = ky_start * filter_row + kx_start * in_c;
+                int32_t oc = 0;
+                for (; oc + 4 <= p->output_c; oc += 4) {
+                    int32_t acc[4] = {0, 0, 0, 0};
+                    const int8_t *in = in_first;
+                    const int8_t *f = p->filter + oc * filter_size + f_first;
                     for (int32_t ky = ky_start; ky < ky_end; ++ky) {
-                        const int8_t *in_row_ptr = image + (y0 + ky * p->dilation_h) * in_row;
-                        const int8_t *w_row = f + ky * filter_row;
-                        for (int32_t kx = kx_start; kx < kx_end; ++kx) {
-                            const int8_t *in = in_row_ptr + (x0 + kx * p->dilation_w) * p->input_c;
-                            const int8_t *w = w_row + kx * p->input_c;
-                            for (int32_t ic = 0; ic < p->input_c; ++ic) {
-                                acc += (int32_t)w[ic] * ((int32_t)in[ic] + p->input_offset);
-                            }
+                        for (int32_t r = 0; r < runs; ++r) {
+                            dt_conv2d_dot4(in + r * in_step_x, f + r * in_c, filter_size, run_len,
+                                           p->input_offset, acc);
                         }
+                        in += in_step_y;
+                        f += filter_row;
                     }
-                    if (p->bias != 0) {
-                        acc += p->bias[oc];
+                    /* Written in increasing index order, after all reads of this pixel. */
+                    for (int32_t k = 0; k < 4; ++k) {
+                        *output++ = dt_conv2d_requantize(p, acc[k], oc + k);
                     }
-                    acc = dt_multiply_by_quantized_multiplier(acc, p->multiplier[oc], p->shift[oc]);
-                    acc += p->output_offset;
-                    *output++ = (int8_t)dt_clamp_s32(acc, p->act_min, p->act_max);
+                }
+                for (; oc < p->output_c; ++oc) {
+                    int32_t acc = 0;
+                    const int8_t *in = in_first;
+                    const int8_t *f = p->filter + oc * filter_size + f_first;
+                    for (int32_t ky = ky_start; ky < ky_end; ++ky) {
+                        for (int32_t r = 0; r < runs; ++r) {
+                            acc = dt_conv2d_dot1(in + r * in_step_x, f + r * in_c, run_len,
+                                                 p->input_offset, acc);
+                        }
+                        in += in_step_y;
+                        f += filter_row;
+                    }
+                    *output++ = dt_conv2d_requantize(p, acc, oc);
                 }
             }
         }
