@@ -81,19 +81,31 @@ static inline int32_t dt_conv2d_dot1(const int8_t *in, const int8_t *w, int32_t 
     return acc;
 }
 
-static inline int8_t dt_conv2d_requantize(const dt_conv2d_s8_params_t *p, int32_t acc,
-                                          int32_t oc)
+/* The per-channel requantization parameters, copied out of the params struct: output
+ * stores are int8_t, which may alias anything, so fields read through p would be reloaded
+ * after every output byte. */
+typedef struct {
+    const int32_t *bias, *multiplier, *shift;
+    int32_t output_offset, act_min, act_max;
+} dt_conv2d_requant_t;
+
+static inline int8_t dt_conv2d_requantize(const dt_conv2d_requant_t *q, int32_t acc, int32_t oc)
 {
-    if (p->bias != 0) {
-        acc += p->bias[oc];
+    if (q->bias != 0) {
+        acc += q->bias[oc];
     }
-    acc = dt_multiply_by_quantized_multiplier(acc, p->multiplier[oc], p->shift[oc]);
-    acc += p->output_offset;
-    return (int8_t)dt_clamp_s32(acc, p->act_min, p->act_max);
+    acc = dt_multiply_by_quantized_multiplier(acc, q->multiplier[oc], q->shift[oc]);
+    acc += q->output_offset;
+    return (int8_t)dt_clamp_s32(acc, q->act_min, q->act_max);
 }
 
 void dt_conv2d_s8(const dt_conv2d_s8_params_t *p, const int8_t *input, int8_t *output)
 {
+    const dt_conv2d_requant_t q = {p->bias, p->multiplier, p->shift, p->output_offset,
+                                   p->act_min, p->act_max};
+    const int8_t *const filter = p->filter;
+    const int32_t input_offset = p->input_offset;
+    const int32_t output_c = p->output_c;
     const int32_t in_c = p->input_c;
     const int32_t in_row = p->input_w * in_c;
     const int32_t in_image = p->input_h * in_row;
@@ -120,36 +132,38 @@ void dt_conv2d_s8(const dt_conv2d_s8_params_t *p, const int8_t *input, int8_t *o
                                          + (x0 + kx_start * p->dilation_w) * in_c;
                 const int32_t f_first = ky_start * filter_row + kx_start * in_c;
                 int32_t oc = 0;
-                for (; oc + 4 <= p->output_c; oc += 4) {
+                for (; oc + 4 <= output_c; oc += 4) {
                     int32_t acc[4] = {0, 0, 0, 0};
                     const int8_t *in = in_first;
-                    const int8_t *f = p->filter + oc * filter_size + f_first;
+                    const int8_t *f = filter + oc * filter_size + f_first;
                     for (int32_t ky = ky_start; ky < ky_end; ++ky) {
                         for (int32_t r = 0; r < runs; ++r) {
                             dt_conv2d_dot4(in + r * in_step_x, f + r * in_c, filter_size, run_len,
-                                           p->input_offset, acc);
+                                           input_offset, acc);
                         }
                         in += in_step_y;
                         f += filter_row;
                     }
                     /* Written in increasing index order, after all reads of this pixel. */
-                    for (int32_t k = 0; k < 4; ++k) {
-                        *output++ = dt_conv2d_requantize(p, acc[k], oc + k);
-                    }
+                    output[0] = dt_conv2d_requantize(&q, acc[0], oc);
+                    output[1] = dt_conv2d_requantize(&q, acc[1], oc + 1);
+                    output[2] = dt_conv2d_requantize(&q, acc[2], oc + 2);
+                    output[3] = dt_conv2d_requantize(&q, acc[3], oc + 3);
+                    output += 4;
                 }
-                for (; oc < p->output_c; ++oc) {
+                for (; oc < output_c; ++oc) {
                     int32_t acc = 0;
                     const int8_t *in = in_first;
-                    const int8_t *f = p->filter + oc * filter_size + f_first;
+                    const int8_t *f = filter + oc * filter_size + f_first;
                     for (int32_t ky = ky_start; ky < ky_end; ++ky) {
                         for (int32_t r = 0; r < runs; ++r) {
                             acc = dt_conv2d_dot1(in + r * in_step_x, f + r * in_c, run_len,
-                                                 p->input_offset, acc);
+                                                 input_offset, acc);
                         }
                         in += in_step_y;
                         f += filter_row;
                     }
-                    *output++ = dt_conv2d_requantize(p, acc, oc);
+                    *output++ = dt_conv2d_requantize(&q, acc, oc);
                 }
             }
         }

@@ -62,22 +62,36 @@ static inline void dt_depthwise_taps4(const int8_t *in, const int8_t *w, int32_t
     acc[3] = a3;
 }
 
-static inline int8_t dt_depthwise_requantize(const dt_depthwise_conv2d_s8_params_t *p,
-                                             int32_t acc, int32_t oc)
+/* The per-channel requantization parameters, copied out of the params struct: output
+ * stores are int8_t, which may alias anything, so fields read through p would be reloaded
+ * after every output byte. */
+typedef struct {
+    const int32_t *bias, *multiplier, *shift;
+    int32_t output_offset, act_min, act_max;
+} dt_depthwise_requant_t;
+
+static inline int8_t dt_depthwise_requantize(const dt_depthwise_requant_t *q, int32_t acc,
+                                             int32_t oc)
 {
-    if (p->bias != 0) {
-        acc += p->bias[oc];
+    if (q->bias != 0) {
+        acc += q->bias[oc];
     }
-    acc = dt_multiply_by_quantized_multiplier(acc, p->multiplier[oc], p->shift[oc]);
-    acc += p->output_offset;
-    return (int8_t)dt_clamp_s32(acc, p->act_min, p->act_max);
+    acc = dt_multiply_by_quantized_multiplier(acc, q->multiplier[oc], q->shift[oc]);
+    acc += q->output_offset;
+    return (int8_t)dt_clamp_s32(acc, q->act_min, q->act_max);
 }
 
 void dt_depthwise_conv2d_s8(const dt_depthwise_conv2d_s8_params_t *p, const int8_t *input,
                             int8_t *output)
 {
-    const int32_t output_c = p->input_c * p->depth_multiplier;
-    const int32_t in_row = p->input_w * p->input_c;
+    const dt_depthwise_requant_t q = {p->bias, p->multiplier, p->shift, p->output_offset,
+                                      p->act_min, p->act_max};
+    const int8_t *const filter = p->filter;
+    const int32_t input_offset = p->input_offset;
+    const int32_t in_c = p->input_c;
+    const int32_t depth_multiplier = p->depth_multiplier;
+    const int32_t output_c = in_c * depth_multiplier;
+    const int32_t in_row = p->input_w * in_c;
     const int32_t in_image = p->input_h * in_row;
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *image = input + b * in_image;
@@ -91,35 +105,37 @@ void dt_depthwise_conv2d_s8(const dt_depthwise_conv2d_s8_params_t *p, const int8
                 dt_depthwise_tap_range(x0, p->dilation_w, p->filter_w, p->input_w, &kx_start,
                                        &kx_end);
                 int32_t oc = 0;
-                if (p->depth_multiplier == 1 && ky_end > ky_start && kx_end > kx_start) {
+                if (depth_multiplier == 1 && ky_end > ky_start && kx_end > kx_start) {
                     const int8_t *in = image + (y0 + ky_start * p->dilation_h) * in_row
-                                       + (x0 + kx_start * p->dilation_w) * p->input_c;
-                    const int8_t *w = p->filter + (ky_start * p->filter_w + kx_start) * output_c;
+                                       + (x0 + kx_start * p->dilation_w) * in_c;
+                    const int8_t *w = filter + (ky_start * p->filter_w + kx_start) * output_c;
                     for (; oc + 4 <= output_c; oc += 4) {
                         int32_t acc[4];
                         dt_depthwise_taps4(in + oc, w + oc, ky_end - ky_start, kx_end - kx_start,
-                                           p->dilation_h * in_row, p->dilation_w * p->input_c,
-                                           p->filter_w * output_c, output_c, p->input_offset, acc);
+                                           p->dilation_h * in_row, p->dilation_w * in_c,
+                                           p->filter_w * output_c, output_c, input_offset, acc);
                         /* Written in increasing index order, after all reads of this pixel's
                          * channels oc..oc+3. */
-                        for (int32_t k = 0; k < 4; ++k) {
-                            *output++ = dt_depthwise_requantize(p, acc[k], oc + k);
-                        }
+                        output[0] = dt_depthwise_requantize(&q, acc[0], oc);
+                        output[1] = dt_depthwise_requantize(&q, acc[1], oc + 1);
+                        output[2] = dt_depthwise_requantize(&q, acc[2], oc + 2);
+                        output[3] = dt_depthwise_requantize(&q, acc[3], oc + 3);
+                        output += 4;
                     }
                 }
                 /* Other depth multipliers and the channels left over: one at a time. */
                 for (; oc < output_c; ++oc) {
-                    const int32_t ic = oc / p->depth_multiplier;
+                    const int32_t ic = oc / depth_multiplier;
                     int32_t acc = 0;
                     for (int32_t ky = ky_start; ky < ky_end; ++ky) {
                         const int8_t *in = image + (y0 + ky * p->dilation_h) * in_row + ic;
-                        const int8_t *w = p->filter + ky * p->filter_w * output_c + oc;
+                        const int8_t *w = filter + ky * p->filter_w * output_c + oc;
                         for (int32_t kx = kx_start; kx < kx_end; ++kx) {
-                            const int32_t v = in[(x0 + kx * p->dilation_w) * p->input_c];
-                            acc += (int32_t)w[kx * output_c] * (v + p->input_offset);
+                            const int32_t v = in[(x0 + kx * p->dilation_w) * in_c];
+                            acc += (int32_t)w[kx * output_c] * (v + input_offset);
                         }
                     }
-                    *output++ = dt_depthwise_requantize(p, acc, oc);
+                    *output++ = dt_depthwise_requantize(&q, acc, oc);
                 }
             }
         }
