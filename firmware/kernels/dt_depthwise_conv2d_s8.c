@@ -40,8 +40,8 @@ static inline void dt_depthwise_taps4(const int8_t *in, const int8_t *w, int32_t
 #if defined(__ARM_FEATURE_DSP)
             const uint32_t x = dt_load_u32(x_ptr);
             const uint32_t k = dt_load_u32(w_ptr);
-            const uint32_t x02 = dt_sadd16(dt_sxtb16(x), off2);      /* channels 0, 2 */
-            const uint32_t x13 = dt_sadd16(dt_sxtb16_ror8(x), off2); /* channels 1, 3 */
+            const uint32_t x02 = dt_sxtab16(off2, x);      /* channels 0, 2 */
+            const uint32_t x13 = dt_sxtab16_ror8(off2, x); /* channels 1, 3 */
             const uint32_t k02 = dt_sxtb16(k);
             const uint32_t k13 = dt_sxtb16_ror8(k);
             a0 = dt_smlabb(x02, k02, a0);

@@ -4,6 +4,10 @@
  * Only defined when the compiler targets the DSP extension (__ARM_FEATURE_DSP, e.g.
  * gcc -mcpu=cortex-m4); every kernel keeps a portable C path that computes the same
  * int32 sums, so host and device results are bit-identical.
+ *
+ * The asm is volatile so that gcc keeps the kernels' statement order: left free, it
+ * interleaves the four output channels of a loop body and spills accumulators to the stack
+ * (measured: 58 instead of 48 instructions per 32 MACs in dt_conv2d_s8).
  */
 #ifndef DT_DSP_H
 #define DT_DSP_H
@@ -25,7 +29,7 @@ static inline uint32_t dt_load_u32(const int8_t *p)
 static inline uint32_t dt_sxtb16(uint32_t x)
 {
     uint32_t r;
-    __asm__("sxtb16 %0, %1" : "=r"(r) : "r"(x));
+    __asm__ volatile("sxtb16 %0, %1" : "=r"(r) : "r"(x));
     return r;
 }
 
@@ -33,15 +37,23 @@ static inline uint32_t dt_sxtb16(uint32_t x)
 static inline uint32_t dt_sxtb16_ror8(uint32_t x)
 {
     uint32_t r;
-    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+    __asm__ volatile("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
     return r;
 }
 
-/* Two 16-bit additions (wrapping; the kernels stay within int16). */
-static inline uint32_t dt_sadd16(uint32_t a, uint32_t b)
+/* a + bytes 0 and 2 of x sign-extended, per 16-bit half (wrapping). */
+static inline uint32_t dt_sxtab16(uint32_t a, uint32_t x)
 {
     uint32_t r;
-    __asm__("sadd16 %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    __asm__ volatile("sxtab16 %0, %1, %2" : "=r"(r) : "r"(a), "r"(x));
+    return r;
+}
+
+/* a + bytes 1 and 3 of x sign-extended, per 16-bit half (wrapping). */
+static inline uint32_t dt_sxtab16_ror8(uint32_t a, uint32_t x)
+{
+    uint32_t r;
+    __asm__ volatile("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(x));
     return r;
 }
 
@@ -49,7 +61,7 @@ static inline uint32_t dt_sadd16(uint32_t a, uint32_t b)
 static inline int32_t dt_smlad(uint32_t a, uint32_t b, int32_t acc)
 {
     int32_t r;
-    __asm__("smlad %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+    __asm__ volatile("smlad %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
     return r;
 }
 
@@ -57,7 +69,7 @@ static inline int32_t dt_smlad(uint32_t a, uint32_t b, int32_t acc)
 static inline int32_t dt_smlabb(uint32_t a, uint32_t b, int32_t acc)
 {
     int32_t r;
-    __asm__("smlabb %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+    __asm__ volatile("smlabb %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
     return r;
 }
 
@@ -65,11 +77,11 @@ static inline int32_t dt_smlabb(uint32_t a, uint32_t b, int32_t acc)
 static inline int32_t dt_smlatt(uint32_t a, uint32_t b, int32_t acc)
 {
     int32_t r;
-    __asm__("smlatt %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+    __asm__ volatile("smlatt %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
     return r;
 }
 
-/* v in both 16-bit halves, for dt_sadd16. */
+/* v in both 16-bit halves, for dt_sxtab16. */
 static inline uint32_t dt_dup16(int32_t v)
 {
     return ((uint32_t)v & 0xFFFFu) * 0x10001u;
