@@ -3,7 +3,8 @@ host build never compiles) gives TFLM's outputs bit for bit, under QEMU mps2-an3
 
 The shapes aim at the DSP paths' edges: input channels not a multiple of 4 (the plain-C
 tails), odd output channel counts (the leftover channels), stride 2, SAME and VALID padding
-(windows cut by the image border), dilation, depth multipliers above 1.
+(windows cut by the image border), dilation, depth multipliers above 1, 1x1 filters (their
+own loop) with stride 1 and 2.
 Needs qemu-system-arm and arm-none-eabi-gcc: skipped without them, except in CI."""
 
 import os
@@ -71,6 +72,8 @@ def _models():
         "depthwise_dilated": _single(keras, True, (8, 9, 3), "same", kernel_size=3,
                                      depth_multiplier=3),
         "conv_dilated_same": _single(keras, False, (7, 8, 4), "same", filters=5, kernel_size=3),
+        "pointwise_stride2": _single(keras, False, (7, 9, 10), "valid", filters=7, kernel_size=1,
+                                     strides=2),
     }
     dilations = {"conv_dilated": (2, 2), "depthwise_dilated": (1, 2), "conv_dilated_same": (2, 1)}
     models = []
@@ -88,7 +91,7 @@ def models():
 
 
 @pytest.mark.parametrize("name", ["chain", "wide", "conv_dilated", "depthwise_dilated",
-                                  "conv_dilated_same"])
+                                  "conv_dilated_same", "pointwise_stride2"])
 def test_the_cortex_m4f_kernels_give_tflm_outputs_bit_for_bit(models, name):
     data, shape = models[name]
     result = bench_model(data)

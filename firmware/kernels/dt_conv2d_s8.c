@@ -48,8 +48,12 @@ static inline void dt_conv2d_word4(const int8_t *in, const int8_t *w, int32_t w_
 /* acc[k] += sum over i < n of w[k * w_stride + i] * (in[i] + input_offset), k = 0..3: four
  * output channels share each input load. Integer sums are exact (or wrap identically), so
  * the DSP path's pairwise order gives the plain loop's int32. */
-static inline void dt_conv2d_dot4(const int8_t *in, const int8_t *w, int32_t w_stride, int32_t n,
-                                  int32_t input_offset, int32_t acc[4])
+/* Always inlined: with two callers gcc would otherwise call it, for every filter row. */
+__attribute__((always_inline)) static inline void dt_conv2d_dot4(const int8_t *in,
+                                                                 const int8_t *w,
+                                                                 int32_t w_stride, int32_t n,
+                                                                 int32_t input_offset,
+                                                                 int32_t acc[4])
 {
     int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
 #if defined(__ARM_FEATURE_DSP)
@@ -117,8 +121,52 @@ static inline int8_t dt_conv2d_requantize(const dt_conv2d_requant_t *q, int32_t 
     return (int8_t)dt_clamp_s32(acc, q->act_min, q->act_max);
 }
 
+/* 1x1 filters without padding (pointwise convolutions): each output pixel is one run of
+ * input_c bytes, so the general loop's window bookkeeping is skipped. Not inlined: sharing
+ * one function with the general loop costs both loops registers. */
+__attribute__((noinline)) static void dt_conv2d_1x1(const dt_conv2d_s8_params_t *p,
+                                                    const int8_t *input, int8_t *output)
+{
+    const dt_conv2d_requant_t q = {p->bias, p->multiplier, p->shift, p->output_offset,
+                                   p->act_min, p->act_max};
+    const int8_t *const filter = p->filter;
+    const int32_t input_offset = p->input_offset;
+    const int32_t output_c = p->output_c;
+    const int32_t in_c = p->input_c;
+    const int32_t step_x = p->stride_w * in_c;
+    const int32_t step_y = p->stride_h * p->input_w * in_c;
+    const int32_t in_image = p->input_h * p->input_w * in_c;
+    for (int32_t b = 0; b < p->batches; ++b) {
+        for (int32_t oy = 0; oy < p->output_h; ++oy) {
+            const int8_t *in = input + b * in_image + oy * step_y;
+            for (int32_t ox = 0; ox < p->output_w; ++ox, in += step_x) {
+                int32_t oc = 0;
+                for (; oc + 4 <= output_c; oc += 4) {
+                    int32_t acc[4] = {0, 0, 0, 0};
+                    dt_conv2d_dot4(in, filter + oc * in_c, in_c, in_c, input_offset, acc);
+                    /* Written in increasing index order, after all reads of this pixel. */
+                    output[0] = dt_conv2d_requantize(&q, acc[0], oc);
+                    output[1] = dt_conv2d_requantize(&q, acc[1], oc + 1);
+                    output[2] = dt_conv2d_requantize(&q, acc[2], oc + 2);
+                    output[3] = dt_conv2d_requantize(&q, acc[3], oc + 3);
+                    output += 4;
+                }
+                for (; oc < output_c; ++oc) {
+                    const int32_t acc = dt_conv2d_dot1(in, filter + oc * in_c, in_c,
+                                                       input_offset, 0);
+                    *output++ = dt_conv2d_requantize(&q, acc, oc);
+                }
+            }
+        }
+    }
+}
+
 void dt_conv2d_s8(const dt_conv2d_s8_params_t *p, const int8_t *input, int8_t *output)
 {
+    if (p->filter_h == 1 && p->filter_w == 1 && p->pad_h == 0 && p->pad_w == 0) {
+        dt_conv2d_1x1(p, input, output);
+        return;
+    }
     const dt_conv2d_requant_t q = {p->bias, p->multiplier, p->shift, p->output_offset,
                                    p->act_min, p->act_max};
     const int8_t *const filter = p->filter;
