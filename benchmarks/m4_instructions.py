@@ -167,8 +167,9 @@ def main(argv: list[str] | None = None) -> int:
     lines += ["| " + " | ".join(_row(r)) + " |" for r in rows]
     lines += [
         "",
-        "- drip-tiny: int8 kernels written to match TFLM's reference arithmetic bit for bit "
-        "(no SIMD yet); arena = the generated static arena; text = the whole image "
+        "- drip-tiny: int8 kernels that give TFLM's outputs bit for bit; CONV_2D and "
+        "DEPTHWISE_CONV_2D use the Cortex-M4's DSP instructions (SXTAB16, SMLAD), without "
+        "scratch buffers; arena = the generated static arena; text = the whole image "
         "(arm-none-eabi-size: model code, weights, kernels, startup, benchmark main), no "
         "interpreter and no .tflite. text minus weights subtracts the constant arrays "
         "(weights, biases, multipliers, shifts).",
