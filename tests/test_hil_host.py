@@ -159,8 +159,9 @@ class ProxyPort:
     board rebooted with the sample in flight; from CLASSIFY number `silent_from` on,
     nothing reaches the device."""
 
-    def __init__(self, inner, reset_at=None, silent_from=None, lost=1):
+    def __init__(self, inner, reset_at=None, silent_from=None, lost=1, drop=True):
         self.inner = inner
+        self.drop = drop  # False: the CLASSIFY at reset_at goes through after the reset
         self.lost = lost  # CLASSIFY frames dropped from reset_at on (1: only that one)
         self.reset_at = reset_at
         self.silent_from = silent_from
@@ -180,7 +181,8 @@ class ProxyPort:
             self.classify += 1
             if self.classify == self.reset_at:
                 self._reset()
-                continue
+                if self.drop:
+                    continue
             if (self.reset_at is not None
                     and self.reset_at < self.classify < self.reset_at + self.lost):
                 continue  # the retries are lost too: the host gives up on this sample
@@ -238,6 +240,28 @@ def test_a_reset_mid_stream_is_detected_and_no_sample_is_lost(run, host_export, 
             entries = device.store_list()
             assert len(entries) == sum(c.keep for c in result.device)
             assert device.statistics().classified == 20  # since the reboot
+
+
+def test_a_reset_that_loses_nothing_is_caught_by_a_probe_in_the_stream(run, host_export,
+                                                                      tmp_path):
+    """The device reboots between two samples and no request or reply is lost, so nothing
+    is resent: only the counter shows it. A STATISTICS probe travels with the samples every
+    check_every samples; the first one after the reboot reads less than expected, the
+    harness drains, checks and records the reset. Every sample is answered once."""
+    x, _ = split_inputs(run, "production", 40)
+    with start_emulated("host", host_export / "build" / "firmware",
+                        flash_file=tmp_path / "flash.bin") as board:
+        with board.connect(timeout=0.5) as device:
+            device.store_erase()
+            device.port = ProxyPort(device.port, reset_at=15, drop=False)
+            result = stream_samples(device, run, x, check_every=10)
+            assert result.samples == 40 and result.mismatches == []
+            assert result.retransmissions == 0
+            [event] = result.resets
+            assert event["context"] == "statistics check" and event["reset"]
+            assert 14 <= event["index"] < 30  # seen by the probe after sample 20 or 30
+            device.port = device.port.inner
+            assert device.statistics().classified == 40 - 14  # samples 14..39 after it
 
 
 def test_a_device_that_stops_answering_names_the_sample_and_port(run, host_export, tmp_path):

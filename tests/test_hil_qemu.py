@@ -74,6 +74,6 @@ def test_pipelined_counts_equal_stop_and_wait_counts(run, mps2_export):
         return [(c.cycles_inference, c.cycles_drip, c.cycles_store) for c in result.device]
 
     assert counts(piped) == counts(alone)
-    assert all(infer > 1_000_000 and drip > 1_000 for infer, drip, _ in counts(alone))
+    assert all(infer > 500_000 and drip > 1_000 for infer, drip, _ in counts(alone))
     # The same samples kept in the same store slots.
     assert [c.store_index for c in piped.device] == [c.store_index for c in alone.device]

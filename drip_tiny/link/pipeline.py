@@ -10,8 +10,11 @@ earlier request or its reply was lost: that one is resent at once. When no reply
 for `timeout` seconds, every request in flight is resent; a request sent `retries` times
 more without an answer is a LinkError.
 
-The caller drains the pipeline (stops sending until nothing is in flight) before it asks
-the device anything else, such as STATISTICS.
+A STATISTICS request may travel in the pipeline too (send_statistics): the device answers
+it in order, after every CLASSIFY sent before it, so its `classified` counter can be
+checked without stopping the stream. It is never resent (running it later would count
+more); a lost one is dropped and counted in `probes_lost`. Anything else waits until the
+pipeline is drained.
 """
 
 from __future__ import annotations
@@ -30,16 +33,18 @@ DAMAGED = {p.Status.ERR_CRC, p.Status.ERR_LENGTH, p.Status.ERR_TOO_LONG}
 
 @dataclass
 class _InFlight:
-    index: int
+    index: int | None  # the caller's sample number; None for a STATISTICS probe
     wire: bytes
     sends: int = 1
+    expected: int | None = None  # a probe's `classified` if every sample before it ran once
 
 
 @dataclass(frozen=True)
 class Answer:
-    index: int  # the caller's number for the sample
-    result: p.Classification
+    index: int | None  # the caller's number for the sample; None: a STATISTICS probe
+    result: p.Classification | p.Statistics | None
     resent: bool  # the request went out more than once
+    expected: int | None = None  # for a probe: as given to send_statistics
 
 
 class ClassifyPipeline:
@@ -56,7 +61,7 @@ class ClassifyPipeline:
         # By sequence number, in the order of the latest transmission of each.
         self.in_flight: OrderedDict[int, _InFlight] = OrderedDict()
         self.retransmissions = 0
-        self._quiet_resends = 0  # resends of everything in flight since the last reply
+        self.probes_lost = 0
         self._last_progress = time.monotonic()
         # Cycles from an emulator come in execution order; after a resend that order is
         # no longer known until the pipeline drains (PluginCycles).
@@ -76,8 +81,22 @@ class ClassifyPipeline:
         self.in_flight[seq] = _InFlight(index, wire)
         self.device.send(wire, flush=False)
 
+    def send_statistics(self, expected: int) -> None:
+        """A STATISTICS probe behind the samples sent so far; `expected` comes back with
+        its answer."""
+        seq = self.device.next_sequence()
+        wire = p.frame(p.encode_packet(p.Command.STATISTICS, seq))
+        if not self.in_flight:
+            self._last_progress = time.monotonic()
+        self.in_flight[seq] = _InFlight(None, wire, expected=expected)
+        self.device.send(wire, flush=False)
+
     def _resend(self, seq: int) -> None:
         entry = self.in_flight[seq]
+        if entry.index is None:  # a probe is dropped, not resent
+            del self.in_flight[seq]
+            self.probes_lost += 1
+            return
         if entry.sends > self.device.retries:
             raise LinkError(f"CLASSIFY of sample {entry.index}: no answer after "
                             f"{entry.sends} attempts ({len(self.in_flight)} requests in "
@@ -101,10 +120,13 @@ class ClassifyPipeline:
 
     def next_answer(self) -> Answer:
         """The next answer; LinkError when the device stops answering; DeviceError for an
-        error status other than a damaged request's."""
+        error status other than a damaged request's. Answer(None, None, False) when the
+        only requests left in flight were probes, now dropped."""
         if not self.in_flight:
             raise ValueError("no request in flight")
         while True:
+            if not self.in_flight:
+                return Answer(None, None, False)
             packet = self.device.next_packet(self._last_progress + self.device.timeout)
             if packet is None:  # silence: everything in flight again
                 for seq in list(self.in_flight):
@@ -112,13 +134,13 @@ class ClassifyPipeline:
                 self._last_progress = time.monotonic()
                 continue
             seq = packet.sequence
-            if packet.command != p.Command.CLASSIFY | p.REPLY_BIT or seq not in self.in_flight:
-                if seq == 0 and packet.payload[:1] == bytes([p.Status.ERR_TOO_LONG]):
-                    # A frame merged with another by a lost delimiter: all in flight are
-                    # suspect; the timeout resends whatever gets no answer.
-                    self.device.stale_replies += 1
-                    continue
-                self.device.stale_replies += 1  # a duplicate or an old reply
+            entry = self.in_flight.get(seq)
+            command = p.Command.STATISTICS if entry and entry.index is None \
+                else p.Command.CLASSIFY
+            if entry is None or packet.command != command | p.REPLY_BIT:
+                # A duplicate, an old reply, or ERR_TOO_LONG for frames merged by a lost
+                # delimiter (sequence 0): the timeout resends whatever gets no answer.
+                self.device.stale_replies += 1
                 continue
             self._last_progress = time.monotonic()
             # Requests sent before this one and still waiting were lost on the way.
@@ -129,6 +151,10 @@ class ClassifyPipeline:
             if packet.payload[:1] and packet.payload[0] in DAMAGED:
                 self._resend(seq)
                 continue
+            if entry.index is None:
+                del self.in_flight[seq]
+                stats = p.parse_statistics(p.split_status(p.Command.STATISTICS, packet))
+                return Answer(None, stats, False, entry.expected)
             entry = self.in_flight.pop(seq)
             result = p.parse_classify(p.split_status(p.Command.CLASSIFY, packet),
                                       self.classes)

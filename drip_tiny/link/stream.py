@@ -292,8 +292,16 @@ def _stream(device, reference, q, result, progress, check_thresholds, check_ever
     last_answered = -1
     check_due = False  # drain the pipeline, then compare STATISTICS with the tracker
     trouble: tuple[str, int] | None = None  # (context, sample) of a recovery to report
+    probed = 0  # samples sent when the last STATISTICS probe went out
+    probes_lost = 0
     while True:
         while not check_due and sent < n and pipe.room():
+            if sent - probed >= check_every:
+                # A probe in the stream: the device answers it after every sample sent
+                # before it, so its counter must read baseline + sent (docs/hil.md).
+                pipe.send_statistics(expected=tracker.baseline + sent)
+                probed = sent
+                continue
             pipe.send(sent, q[sent].tobytes())
             sent += 1
         if pipe.empty():
@@ -313,7 +321,8 @@ def _stream(device, reference, q, result, progress, check_thresholds, check_ever
         except DeviceError:
             raise  # the device answered, with an error: not a lost reply
         except LinkError as e:
-            lost = min(entry.index for entry in pipe.in_flight.values())
+            lost = min((entry.index for entry in pipe.in_flight.values()
+                        if entry.index is not None), default=sent)
             if not _wait_for_device(device, recover_seconds):
                 raise LinkError(f"the device stopped answering at sample {lost} (of {n}) "
                                 f"on {port_name(device)}: {e}") from e
@@ -323,6 +332,13 @@ def _stream(device, reference, q, result, progress, check_thresholds, check_ever
             handshake(device, reference, check_thresholds)
             pipe.resend_all()
             check_due, trouble = True, ("no answer", lost)
+            continue
+        if pipe.probes_lost != probes_lost:  # a probe's reply was lost: check by draining
+            probes_lost = pipe.probes_lost
+            check_due = True
+        if answer.index is None:
+            if answer.result is not None and answer.result.classified != answer.expected:
+                check_due = True  # a reset, or a lost sample: the drained check tells
             continue
         i, got = answer.index, answer.result
         answers[i] = got
@@ -336,7 +352,7 @@ def _stream(device, reference, q, result, progress, check_thresholds, check_ever
         if answer.resent:
             check_due = True
             trouble = trouble or ("statistics check", i)  # where the loss showed
-        if result.samples % check_every == 0 or result.samples == n:
+        if result.samples == n:
             check_due = True
         if progress is not None:
             progress(1)
