@@ -419,3 +419,21 @@ def test_lost_requests_and_replies_in_a_pipeline_run_nothing_twice(run, host_exp
             stored = [c.store_index for c in result.device
                       if c.store_result is p.StoreResult.STORED]
             assert sorted(stored) == [e.index for e in device.store_list()]
+
+
+def test_the_raw_link_measurement_resends_lost_probe_frames(run, host_export, tmp_path):
+    from drip_tiny.link.stream import measure_raw_link
+
+    x, _ = split_inputs(run, "production", 1)
+    with start_emulated("host", host_export / "build" / "firmware",
+                        flash_file=tmp_path / "flash.bin") as board:
+        with board.connect(timeout=0.2) as device:
+            q = stream_samples(device, run, x, window=1).inputs[0].tobytes()
+            before = device.statistics()
+            device.port = LossyPort(device.port, requests={2, 9}, replies={5})
+            raw = measure_raw_link(device, q, 30, window=8)
+            device.port = device.port.inner
+            assert raw["frames"] == 30 and raw["window"] == 8 and raw["frames_per_second"] > 0
+            after = device.statistics()
+            # The probes ran nothing: no sample classified, none stored.
+            assert after.classified == before.classified and after.kept == before.kept

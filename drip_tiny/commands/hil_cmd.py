@@ -86,8 +86,16 @@ def _stream(device, args) -> dict:
                                 window=args.window)
     report = build_report(result, device.identity, source=source)
     if args.raw_link and result.samples:
-        raw = measure_raw_link(device, result.inputs[0].tobytes(), args.raw_link,
-                               window=result.window)
+        from ..errors import LinkError
+
+        try:
+            raw = measure_raw_link(device, result.inputs[0].tobytes(), args.raw_link,
+                                   window=result.window)
+        except LinkError as e:
+            # Every sample was checked already: a link that falters while being timed
+            # costs the measurement, not the verdict.
+            report["raw_link"] = {"error": str(e)}
+            return report
         harness = report["link"]["samples_per_second"]
         raw["harness_fraction"] = harness / raw["frames_per_second"] if harness else None
         report["raw_link"] = raw

@@ -181,7 +181,9 @@ def render(report: dict, markdown: bool = False, max_mismatches: int = 10) -> st
                      f"{link['bytes_per_second']:,.0f} bytes/s ({link['bytes_sent']:,} sent, "
                      f"{link['bytes_received']:,} received in {link['seconds']:.2f} s, "
                      f"{link['mode']}); {link['retransmissions']} retransmissions")
-    if report.get("raw_link"):
+    if report.get("raw_link", {}).get("error"):
+        lines.append(f"raw link not measured: {report['raw_link']['error']}")
+    elif report.get("raw_link"):
         raw = report["raw_link"]
         lines.append(f"raw link on the same port: {raw['bytes_per_second']:,.0f} bytes/s "
                      f"({raw['frames_per_second']:.1f} sample-sized frames/s, "

@@ -416,24 +416,31 @@ def measure_raw_link(device: Device, sample: bytes, frames: int = 100,
     probe = bytes(sample[:-1])
     counter = CountingPort(device.port)
     device.port = counter
-    in_flight: set[int] = set()
-    answered = sent = 0
+    in_flight: dict[int, bytes] = {}
+    answered = sent = quiet = 0
     try:
         start = time.perf_counter()
         while answered < frames:
             while sent < frames and len(in_flight) < window:
                 seq = device.next_sequence()
-                device.send(p.frame(p.encode_packet(p.Command.CLASSIFY, seq, probe)),
-                            flush=False)
-                in_flight.add(seq)
+                wire = p.frame(p.encode_packet(p.Command.CLASSIFY, seq, probe))
+                device.send(wire, flush=False)
+                in_flight[seq] = wire
                 sent += 1
             packet = device.next_packet(time.monotonic() + device.timeout)
             if packet is None:
-                raise LinkError(f"measuring the raw link: no answer within {device.timeout:g} s "
-                                f"({answered} of {frames} frames answered)")
-            if packet.sequence not in in_flight:
+                # Lost on the way: the probes run nothing, so resending is harmless.
+                quiet += 1
+                if quiet > device.retries:
+                    raise LinkError(f"measuring the raw link: no answer within "
+                                    f"{device.timeout:g} s, {quiet} times ({answered} of "
+                                    f"{frames} frames answered)")
+                for wire in in_flight.values():
+                    device.send(wire, flush=False)
                 continue
-            in_flight.discard(packet.sequence)
+            if in_flight.pop(packet.sequence, None) is None:
+                continue
+            quiet = 0
             status = packet.payload[0] if packet.payload else None
             if status == p.Status.OK:
                 raise LinkError("the device accepted a sample of the wrong size")
