@@ -15,7 +15,8 @@ int8 .tflite in --anchors, the MLPerf Tiny shapes among them):
   nRF52840 firmware image (`drip-tiny export` memory report, stack included);
 - TFLM's figures for the anchors (reference kernels and CMSIS-NN, measured on the same
   emulated core and copied from the anchors README, see m4_instructions.py) and our ratio
-  to each. The built-in models have no TFLM instruction figures (TFLM was not built here).
+  to each; for the built-in models, TFLM measured the same way on their architectures
+  (benchmarks/tflm_builtin.json, with the TFLM commit and flags).
 Serial: samples and bytes per second streaming the digits production split to QEMU and to
 the host board. Python: DRIP scores per second (TFLM interpreter + Python Grad-CAM, and the
 generated C on this host), fitting thresholds to 100,000 scores.
@@ -44,6 +45,9 @@ from m4_instructions import SOURCE as TFLM_SOURCE  # noqa: E402
 from m4_instructions import TFLM, _tool_version  # noqa: E402
 
 DEFAULT_ANCHORS = HERE.parent.parent / "shared" / "anchors" / "models"
+# TFLM measured on the built-in models' architectures (beside the project, as the anchors'
+# figures were; provenance and flags inside the file).
+TFLM_BUILTIN = json.loads((HERE / "tflm_builtin.json").read_text())
 BUILTIN = {
     "digits (built-in)": ["--dataset", "digits"],
     "fashion-mnist (built-in)": ["--dataset", "fashion-mnist", "--max-per-class", "60",
@@ -98,7 +102,7 @@ def measure_model(name: str, data: bytes, run: Path | None, work: Path) -> dict:
         "arena_bytes": report.arena_bytes, "drip_work_bytes": drip["drip_work_bytes"],
         "weight_bytes": report.weight_bytes,
         "image": {"text": first.sizes.text, "data": first.sizes.data, "bss": first.sizes.bss},
-        "tflm": TFLM.get(name),
+        "tflm": TFLM.get(name) or TFLM_BUILTIN["models"].get(name),
     }
     if run is not None:
         from drip_tiny.export import export_project
@@ -174,7 +178,12 @@ def write(result: dict, out: Path) -> None:
              f"{result['qemu']}; images -O2, `-mcpu=cortex-m4 -mfpu=fpv4-sp-d16 "
              "-mfloat-abi=hard`. Instructions counted exactly on QEMU mps2-an386 by the "
              "insn_count plugin (docs/instruction-counting.md), second inference, input "
-             "x[i] = (int8)((i*37+11) & 0xFF). TFLM figures: " + TFLM_SOURCE + ". "
+             "x[i] = (int8)((i*37+11) & 0xFF). TFLM figures: " + TFLM_SOURCE + "; for "
+             "the built-in models, benchmarks/tflm_builtin.json (TFLM "
+             + TFLM_BUILTIN["tflm_commit"].split()[0] + ", CMSIS-NN "
+             + TFLM_BUILTIN["cmsis_nn_commit"][:8] + ", measured the same way on the same "
+             "architectures with other weights: the reference kernels' counts move by about "
+             "0.1% with the weights). "
              "Speed-up = TFLM instructions / ours: above 1x we run fewer instructions, "
              "below 1x TFLM does. Instructions are not cycles.", "",
              "## Instructions per inference and the DRIP step", "",
