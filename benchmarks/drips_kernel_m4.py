@@ -110,6 +110,8 @@ def _measure(name: str, data: bytes, thresholds, target=None, logits=None) -> di
             "drip_instructions": result.extra_instructions,
             "fraction": result.extra_instructions / result.invoke_instructions,
             "drip_work_bytes": kernel.work_bytes, "arena_bytes": result.arena_bytes,
+            # Model + DRIP kernel image: .data + .bss in RAM and the painted stack's peak.
+            "ram_peak_bytes": result.ram_peak_bytes, "stack_peak_bytes": result.stack_peak_bytes,
             "device_decision": device, "host_decision": list(host),
             "device_equals_host": device is not None and device == tuple(host)}  # bit for bit
 

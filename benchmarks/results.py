@@ -100,6 +100,7 @@ def measure_model(name: str, data: bytes, run: Path | None, work: Path) -> dict:
         "drip_fraction": drip["fraction"],
         "drip_equals_host": drip["device_equals_host"],
         "arena_bytes": report.arena_bytes, "drip_work_bytes": drip["drip_work_bytes"],
+        "ram_peak_bytes": drip["ram_peak_bytes"], "stack_peak_bytes": drip["stack_peak_bytes"],
         "weight_bytes": report.weight_bytes,
         "image": {"text": first.sizes.text, "data": first.sizes.data, "bss": first.sizes.bss},
         "tflm": TFLM.get(name) or TFLM_BUILTIN["models"].get(name),
@@ -171,6 +172,20 @@ def _ratio(ours: int, theirs: int | None) -> str:
     return f"{theirs / ours:.2f}x" if theirs else "-"
 
 
+def _peak_vs_tflm(models: list[dict]) -> str:
+    """A computed sentence: our whole peak RAM against TFLM's arena alone."""
+    pairs = [(r["model"], r["ram_peak_bytes"], r["tflm"]["reference"]["arena"])
+             for r in models if r.get("ram_peak_bytes") and r["tflm"]]
+    if not pairs:
+        return ""
+    below = [m for m, ours, theirs in pairs if ours < theirs]
+    if len(below) == len(pairs):
+        return ("For every model with TFLM figures, TFLM's arena alone (without its stack) "
+                "is larger than this whole peak. ")
+    return (f"TFLM's arena alone is larger than this peak for {len(below)} of {len(pairs)} "
+            "models with TFLM figures. ")
+
+
 def write(result: dict, out: Path) -> None:
     (out / "results.json").write_text(json.dumps(result, indent=1) + "\n")
     lines = ["# drip-tiny benchmarks", "",
@@ -223,9 +238,10 @@ def write(result: dict, out: Path) -> None:
                   "per-operator table below shows where the remaining instructions go."]
     lines += ["", "## Memory", "",
               "| model | arena | TFLM arena (ref, 32-bit) | arena ratio | DRIP work | "
+              "peak RAM: model + DRIP + stack (stack) | "
               "weights | benchmark image text | TFLM ref. text | complete nRF52840 firmware: "
               "flash / RAM |",
-              "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in result["models"]:
         t = (r["tflm"] or {}).get("reference") or {}
         nrf = r.get("nrf52840")
@@ -233,10 +249,18 @@ def write(result: dict, out: Path) -> None:
         lines.append(
             f"| {r['model']} | {r['arena_bytes']:,} | "
             f"{format(t['arena'], ',') if t else '-'} | {smaller} | "
-            f"{r['drip_work_bytes']:,} | {r['weight_bytes']:,} | {r['image']['text']:,} | "
+            f"{r['drip_work_bytes']:,} | "
+            + (f"{r['ram_peak_bytes']:,} ({r['stack_peak_bytes']:,})"
+               if r.get("ram_peak_bytes") else "-")
+            + f" | {r['weight_bytes']:,} | {r['image']['text']:,} | "
             f"{format(t['text'], ',') if t else '-'} | "
             + (f"{nrf['flash_used']:,} / {nrf['ram_used']:,} B" if nrf else "-") + " |")
-    lines += ["", "Benchmark image text: the model's code, weights and kernels with a minimal "
+    lines += ["", "Peak RAM: the image with the model and the DRIP kernel (drips_kernel_m4.py), "
+              "its .data + .bss in RAM plus the deepest the stack went through start-up, two "
+              "inferences and the DRIP step (the stack is painted first and scanned after). "
+              + _peak_vs_tflm(result["models"]) +
+              ""
+              "Benchmark image text: the model's code, weights and kernels with a minimal "
               "main, startup and newlib-nano (TFLM's text counts the same parts plus its "
               "interpreter and the .tflite). The complete firmware (app, protocol, store, "
               "drivers, 4 KB receive ring, 8 KB stack) is `drip-tiny export --board nrf52840`'s "

@@ -210,6 +210,33 @@ def test_a_generated_model_runs_on_qemu_like_on_the_host_and_counts_an_extra_hoo
     assert 1000 < result.extra_instructions < 1010
     assert result.sizes.bss >= result.arena_bytes
     assert result.elf is not None and result.elf.exists()
+    # RAM: the arena is in it, the NVRAM store is not; the painted stack shows a real peak.
+    assert result.arena_bytes <= result.ram_static_bytes < result.arena_bytes + 1024
+    assert 64 < result.stack_peak_bytes < 4096
+    assert result.ram_peak_bytes == result.ram_static_bytes + result.stack_peak_bytes
+
+
+def test_the_stack_peak_sees_a_deep_frame(tmp_path):
+    """A dt_bench_extra with a 3 KB local array: the measured peak grows by about that."""
+    data = _small_model()
+    shallow = bench_model(data)
+    extra = tmp_path / "deep.c"
+    extra.write_text('''#include <stdint.h>
+void dt_bench_extra(void);
+__attribute__((noinline)) static void deep(void)
+{
+    volatile uint8_t buffer[3000];
+    for (unsigned i = 0; i < sizeof buffer; i++) {
+        buffer[i] = (uint8_t)i;
+    }
+}
+void dt_bench_extra(void)
+{
+    deep();
+}
+''')
+    deep = bench_model(data, extra_sources=[extra])
+    assert 3000 <= deep.stack_peak_bytes < shallow.stack_peak_bytes + 3300
 
 
 def test_per_operator_regions_split_the_inference_without_changing_it(tmp_path):

@@ -46,6 +46,18 @@ class ModelBench:
     # With per_op: (operator index, op name, instructions) per operator with code, in graph
     # order; each count still holds about one marker pair's cost (a few instructions).
     op_instructions: tuple[tuple[int, str, int], ...] = ()
+    # The deepest the stack went (start-up, main, both inferences, dt_bench_extra), found
+    # by painting it first; None if the image did not print it.
+    stack_peak_bytes: int | None = None
+    # .data + .bss in the board's RAM region (not its NVRAM), without the stack reserve.
+    ram_static_bytes: int | None = None
+
+    @property
+    def ram_peak_bytes(self) -> int | None:
+        """Static RAM plus the measured stack peak: what the image needs at most."""
+        if self.stack_peak_bytes is None or self.ram_static_bytes is None:
+            return None
+        return self.ram_static_bytes + self.stack_peak_bytes
 
 
 def bench_input(count: int) -> np.ndarray:
@@ -113,6 +125,7 @@ def bench_model(tflite, *, work_dir: str | os.PathLike | None = None,
         regions = 3 + (len(ops) if per_op else 0)
         counts = count_instructions(elf, board=board, regions=regions, timeout=timeout)
         sizes = elf_sizes(elf)
+        static_ram = _static_ram(elf, board)
         outputs = _parse_outputs(counts.console, program)
     overhead = counts.regions[REGION_EMPTY]
     invoke_regions = counts.regions[REGION_INVOKE:REGION_INVOKE + 1 + (len(ops) if per_op else 0)]
@@ -125,4 +138,31 @@ def bench_model(tflite, *, work_dir: str | os.PathLike | None = None,
         marker_overhead=overhead, total_instructions=counts.total, outputs=outputs,
         sizes=sizes, arena_bytes=program.arena_bytes, weight_bytes=emit.weight_bytes(program),
         macs=program.macs, elf=elf if work_dir is not None else None,
-        optimization=optimization, console=counts.console)
+        optimization=optimization, console=counts.console,
+        stack_peak_bytes=_stack_peak(counts.console),
+        ram_static_bytes=static_ram)
+
+
+def _static_ram(elf: Path, board: Board) -> int:
+    """Bytes of the allocated sections that lie in the board's RAM region (the NVRAM
+    region's store and settings are elsewhere, the stack reserve is not a section)."""
+    from elftools.elf.constants import SH_FLAGS
+    from elftools.elf.elffile import ELFFile
+
+    ram = board.region(flash=False)
+    total = 0
+    with open(elf, "rb") as f:
+        for section in ELFFile(f).iter_sections():
+            addr, size = section["sh_addr"], section["sh_size"]
+            if (section["sh_flags"] & SH_FLAGS.SHF_ALLOC and size
+                    and ram.start <= addr < ram.start + ram.bytes):
+                total += size
+    return total
+
+
+def _stack_peak(console: str) -> int | None:
+    for line in console.splitlines():
+        fields = line.split()
+        if len(fields) == 2 and fields[0] == "stack" and fields[1].isdigit():
+            return int(fields[1])
+    return None

@@ -11,6 +11,10 @@
  *      second inference's tensors. Weak and empty here; link a definition to measure one.
  * Then every output is written to the semihosting console as "output K <hex bytes>",
  * dt_bench_report() (weak, empty here) may print more, and main returns 0, or the failing invoke's status (warm-up: 100 + status).
+ *
+ * Peak stack: before anything runs, main fills the unused stack with a pattern; after
+ * the inferences and dt_bench_extra it finds the deepest word overwritten and prints
+ * "stack BYTES" (from the top of RAM, so start-up and main's own frame count too).
  */
 #include <stdint.h>
 
@@ -26,6 +30,47 @@ __attribute__((weak)) void dt_bench_extra(void)
  * counted region. */
 __attribute__((weak)) void dt_bench_report(void)
 {
+}
+
+/* The stack region of link.ld: [__heap_limit, _estack), growing down from _estack. */
+extern uint32_t __heap_limit[];
+extern uint32_t _estack[];
+#define STACK_PATTERN 0xA5A5A5A5u
+
+/* Below main's frame only: the words above are in use. */
+static __attribute__((noinline)) void paint_stack(void)
+{
+    uintptr_t sp;
+    __asm__ volatile("mov %0, sp" : "=r"(sp));
+    uint32_t *limit = (uint32_t *)(sp - 256u); /* clear of this frame and its caller's */
+    for (uint32_t *p = __heap_limit; p < limit; p++) {
+        *(volatile uint32_t *)p = STACK_PATTERN;
+    }
+}
+
+static uint32_t stack_peak_bytes(void)
+{
+    const uint32_t *p = __heap_limit;
+    while (p < _estack && *p == STACK_PATTERN) {
+        p++;
+    }
+    return (uint32_t)((uintptr_t)_estack - (uintptr_t)p);
+}
+
+static void print_stack_peak(void)
+{
+    char line[32] = "stack ";
+    char digits[12];
+    uint32_t v = stack_peak_bytes(), n = 6, d = 0;
+    do {
+        digits[d++] = (char)('0' + v % 10u);
+        v /= 10u;
+    } while (v != 0u);
+    while (d > 0u) {
+        line[n++] = digits[--d];
+    }
+    line[n++] = '\n';
+    dt_semihost_write(line, n);
 }
 
 static void write_input(void)
@@ -81,6 +126,7 @@ static void print_outputs(void)
 
 int main(void)
 {
+    paint_stack();
     write_input();
     int status = dt_model_invoke();
     if (status != 0) {
@@ -102,6 +148,7 @@ int main(void)
     dt_bench_extra();
     dt_bench_end();
 
+    print_stack_peak();
     print_outputs();
     dt_bench_report();
     return status;
