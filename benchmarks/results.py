@@ -172,6 +172,20 @@ def _ratio(ours: int, theirs: int | None) -> str:
     return f"{theirs / ours:.2f}x" if theirs else "-"
 
 
+def _costliest(models: list[dict], slower: set[str]) -> str:
+    """Names the operators that cost the most where TFLM with CMSIS-NN is faster."""
+    parts = []
+    for r in models:
+        if r["model"] in slower:
+            ops = ", ".join(f"op {o['op']} {o['name']} {100 * o['share']:.0f}%"
+                            for o in r["top_ops"])
+            parts.append(f"{r['model']} spends most in {ops}")
+    if not parts:
+        return "The per-operator table below shows where the instructions go."
+    return ("Where we are slower, " + "; ".join(parts) + " (per-operator table below; "
+            "a first CONV_2D on a single input channel gains little from the DSP path).")
+
+
 def _peak_vs_tflm(models: list[dict]) -> str:
     """A computed sentence: our whole peak RAM against TFLM's arena alone."""
     pairs = [(r["model"], r["ram_peak_bytes"], r["tflm"]["reference"]["arena"])
@@ -234,8 +248,8 @@ def write(result: dict, out: Path) -> None:
                   "Against TFLM with CMSIS-NN: " + "; ".join(p for p in parts if p) + ". "
                   "Our convolutions use the Cortex-M4's DSP instructions (SXTAB16 widens "
                   "two int8 and adds the input offset, SMLAD does two MACs) with no scratch "
-                  "buffer, and a portable C path elsewhere; every output equals TFLM's. The "
-                  "per-operator table below shows where the remaining instructions go."]
+                  "buffer, and a portable C path elsewhere; every output equals TFLM's. "
+                  + _costliest(result["models"], {m for _, m in slower})]
     lines += ["", "## Memory", "",
               "| model | arena | TFLM arena (ref, 32-bit) | arena ratio | DRIP work | "
               "peak RAM: model + DRIP + stack (stack) | "
