@@ -175,7 +175,8 @@ def load_board(name: str = DEFAULT_BOARD) -> Board:
                             machine=_field(q, "machine", str, where + " qemu"),
                             args=tuple(_field(q, "args", list, where + " qemu")),
                             plugin_source=directory / _field(q, "plugin", str, where + " qemu"),
-                            uncounted=tuple(str(name) for name in q.get("uncounted", [])))
+                            uncounted=tuple(str(name) for name in _field(
+                                q, "uncounted", list, where + " qemu", [])))
     flash_method = None
     if data.get("flash_method") is not None:
         f = _field(data, "flash_method", dict, where)

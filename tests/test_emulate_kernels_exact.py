@@ -7,28 +7,18 @@ tails), odd output channel counts (the leftover channels), stride 2, SAME and VA
 own loop) with stride 1 and 2.
 Needs qemu-system-arm and arm-none-eabi-gcc: skipped without them, except in CI."""
 
-import os
-import shutil
-
 import numpy as np
 import pytest
 
 import codegen_models as cm
+from boards_common import require_tools
 from drip_tiny.emulate import bench_input, bench_model
 from drip_tiny.reference.tflm import TflmModel
-
-NEEDED = {"qemu-system-arm": "qemu-system-arm", "arm-none-eabi-gcc": "gcc-arm-none-eabi"}
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _require_tools():
-    missing = [tool for tool in NEEDED if shutil.which(tool) is None]
-    if missing:
-        message = (f"{', '.join(missing)} not installed (apt-get install "
-                   f"{' '.join(NEEDED[t] for t in missing)})")
-        if os.environ.get("CI"):
-            pytest.fail(f"{message}: scripts/debian-packages.txt lists them for CI")
-        pytest.skip(message + "; CI runs these tests")
+    require_tools("qemu-system-arm", "arm-none-eabi-gcc")
 
 
 def _chain(keras):

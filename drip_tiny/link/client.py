@@ -120,7 +120,6 @@ class Device:
             if chunk:
                 self._pending.extend(self._reader.feed(chunk))
 
-    _next_packet = next_packet
 
     def next_sequence(self) -> int:
         """A new sequence number (1..65535; 0 is the device's "header unreadable")."""
@@ -155,7 +154,7 @@ class Device:
             self.send(wire)
             deadline = time.monotonic() + wait
             while True:
-                packet = self._next_packet(deadline)
+                packet = self.next_packet(deadline)
                 if packet is None:
                     break  # timed out: resend
                 if packet.sequence == seq and packet.command & p.REPLY_BIT:
