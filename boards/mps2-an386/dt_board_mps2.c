@@ -27,20 +27,15 @@ uint32_t dt_board_clock_hz(void)
     return 0; /* QEMU runs instructions, not a clock */
 }
 
-volatile uint8_t dt_mps2_idle;
-
 /* Sleep with interrupts masked between the check and the WFI: an interrupt that arrives
- * in between stays pending and makes WFI return at once, so no wake-up is lost. The
- * receive interrupt that ends the sleep runs with dt_mps2_idle still set (uart_cmsdk.c). */
+ * in between stays pending and makes WFI return at once, so no wake-up is lost. */
 void dt_board_wait_for_event(void)
 {
     __asm__ volatile("cpsid i" ::: "memory");
-    dt_mps2_idle = 1;
     if (!dt_mps2_uart_rx_pending()) {
         __asm__ volatile("dsb\n\twfi" ::: "memory");
     }
     __asm__ volatile("cpsie i\n\tisb" ::: "memory");
-    dt_mps2_idle = 0;
 }
 
 /* Out of line and opaque to the optimizer (noipa), different bodies (so identical-code

@@ -13,10 +13,6 @@ void dt_mps2_uart_init(void);
 /* 1 when a received byte waits in the ring (or, ring full, in the UART). */
 int dt_mps2_uart_rx_pending(void);
 
-/* 1 while dt_board_wait_for_event sleeps (and in the interrupt that wakes it): the CPU is
- * idle, so QEMU's main loop needs no extra wake-up (uart_cmsdk.c). */
-extern volatile uint8_t dt_mps2_idle;
-
 /* Returns once the transmitter holds no byte (before a reset). */
 void dt_mps2_uart_flush(void);
 

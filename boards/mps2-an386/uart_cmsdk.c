@@ -28,13 +28,6 @@
 #define CTRL_RX_INT_EN (1u << 3)
 #define INT_RX (1u << 1)
 
-/* SysTick, used only to wake QEMU's main loop (see wake_qemu_main_loop). */
-#define SYST_CSR (*(volatile uint32_t *)0xE000E010u)
-#define SYST_RVR (*(volatile uint32_t *)0xE000E014u)
-#define SYST_CVR (*(volatile uint32_t *)0xE000E018u)
-#define SYST_CSR_ENABLE (1u << 0)
-#define SYST_CSR_CPU_CLOCK (1u << 2)
-
 /* NVIC: UART0 receive is device interrupt 0 (QEMU hw/arm/mps2.c, uartirq[] = {0, ...}). */
 #define UART0_RX_IRQ 0u
 #define NVIC_ISER0 (*(volatile uint32_t *)0xE000E100u)
@@ -59,50 +52,35 @@ static uint32_t ring_used(void)
     return ring_head - ring_tail;
 }
 
-/* QEMU's CMSDK UART model does not tell its character backend when the guest empties the
- * receive buffer, so QEMU reads the next byte from the socket only when its main loop
- * wakes for another reason: normally when the CPU goes idle (WFI), never while the model
- * computes. Restarting SysTick's count moves a QEMU timer, and moving a timer wakes the
- * main loop, which then sees the free buffer and delivers the next byte: the link keeps
- * flowing during inference, which is what lets a pipelining host overlap the two. SysTick
- * runs without its interrupt, so the firmware never notices. When the interrupt ended a
- * WFI (dt_mps2_idle), the CPU is about to sleep again, which wakes the main loop anyway:
- * no poke then, as each costs the emulator a system call. Real hardware needs none of
- * this (the CMSDK UART is not on a real board of ours). */
-static inline __attribute__((always_inline)) void wake_qemu_main_loop(void)
-{
-    if (!dt_mps2_idle) {
-        SYST_CVR = 0u;
-    }
-}
-
-/* Moves bytes from the UART into the ring while both allow; with the ring full, leaves
- * the byte in the UART and masks the receive interrupt. Called with the interrupt unable
- * to preempt (from the handler itself, or with PRIMASK set). Always inlined: the handler
- * must be one self-contained function, which QEMU's instruction counter leaves out of
- * the cycle counts (board.json "uncounted"), since it runs whenever bytes arrive. */
+/* Moves the byte in the UART, if any, into the ring; with the ring full, leaves it in the
+ * UART and masks the receive interrupt. Called with the interrupt unable to preempt (from
+ * the handler itself, or with PRIMASK set). Always inlined: the handler must be one
+ * self-contained function, which QEMU's instruction counter leaves out of the cycle
+ * counts (board.json "uncounted"), since it runs whenever bytes arrive.
+ *
+ * One byte per call, three device accesses: each costs QEMU a trip through the lock it
+ * shares with the thread that delivers the bytes, and that thread cannot deliver the
+ * next byte before the guest has read this one (reading DATA tells QEMU's main loop the
+ * buffer is free; it then reads the socket and raises the interrupt again, which works
+ * while the CPU computes as well as while it sleeps). The STATE read doubles as the
+ * overrun check. */
 static inline __attribute__((always_inline)) void drain_uart(void)
 {
-    /* Each device access costs QEMU a trip through its I/O lock, which it shares with the
-     * thread delivering the bytes: STATE is read once per byte, and the last read doubles
-     * as the overrun check. */
     uint32_t state;
     UART_INTSTATUS = INT_RX; /* clear first: a byte arriving later re-raises it */
     state = UART_STATE;
-    while (state & STATE_RX_FULL) {
+    if (state & STATE_RX_FULL) {
         if (ring_used() >= RING_BYTES) {
             UART_CTRL &= ~CTRL_RX_INT_EN;
             return;
         }
         ring[ring_head % RING_BYTES] = (uint8_t)UART_DATA;
         ring_head++;
-        state = UART_STATE;
     }
     if (state & STATE_RX_OVERRUN) {
         UART_STATE = STATE_RX_OVERRUN;
         overruns++;
     }
-    wake_qemu_main_loop();
 }
 
 void UART0RX_Handler(void); /* its vector is in startup.c */
@@ -120,9 +98,6 @@ void dt_mps2_uart_init(void)
     UART_INTSTATUS = 0xFu;
     ring_head = ring_tail = 0;
     overruns = 0;
-    SYST_RVR = 0x00FFFFFFu; /* the longest period; no interrupt (TICKINT clear) */
-    SYST_CVR = 0u;
-    SYST_CSR = SYST_CSR_ENABLE | SYST_CSR_CPU_CLOCK;
     UART_CTRL = CTRL_TX_EN | CTRL_RX_EN | CTRL_RX_INT_EN;
     NVIC_ICPR0 = 1u << UART0_RX_IRQ;
     NVIC_ISER0 = 1u << UART0_RX_IRQ;

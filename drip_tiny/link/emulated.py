@@ -20,6 +20,7 @@ import subprocess
 import tempfile
 import time
 from collections import deque
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..boards import Board, load_board, require_qemu
@@ -229,6 +230,7 @@ class QemuBoard(EmulatedBoard):
 
     def __init__(self, elf: str | os.PathLike, board: Board | str = "mps2-an386", *,
                  port: int | None = None, count_cycles: bool = True,
+                 uncounted: Sequence[str] | None = None,
                  log_dir: str | os.PathLike | None = None):
         from ..emulate.insn_count import (build_plugin, elf_entry, symbol_addresses,
                                           symbol_ranges)
@@ -252,7 +254,9 @@ class QemuBoard(EmulatedBoard):
                       f"boot={elf_entry(elf):#x}")
             # Interrupt handlers that may run inside a stage (bytes of the next samples
             # arriving): left out, so a stage's count does not depend on the link's timing.
-            for start, size in symbol_ranges(elf, self.board.qemu.uncounted).values():
+            # uncounted: None takes board.json's list.
+            names = self.board.qemu.uncounted if uncounted is None else list(uncounted)
+            for start, size in symbol_ranges(elf, names).values():
                 plugin += f",skip={start:#x}+{size}"
             self.cycle_source = PluginCycles(counts)
         self.port = port or _free_port()
