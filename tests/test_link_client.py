@@ -3,6 +3,7 @@ same sequence number, skips stale replies and line noise, gives up with a clear 
 The real firmware is exercised in tests/test_firmware_*.py and tests/test_emulated_*.py."""
 
 import struct
+import time
 
 import pytest
 
@@ -115,3 +116,98 @@ def test_plugin_cycles_queue_runs_in_order_and_a_boot_drops_the_unanswered(tmp_p
         f.write("region 15 20\nregion 16 20\nregion 17 20\n")
     cycles.discard()
     assert cycles.next() is None
+
+class TrickleServer:
+    """A TCP device that answers every request with `reply_payload`, one byte per segment
+    with `gap` seconds between them, the way QEMU's UART sends; close_after stops after
+    that many replies and closes the connection."""
+
+    def __init__(self, reply_payload: bytes, gap: float = 50e-6, close_after=None):
+        import socket
+        import threading
+
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.reply_payload, self.gap, self.close_after = reply_payload, gap, close_after
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        import socket
+        import time
+
+        conn, _ = self.listener.accept()
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        reader, replies = p.FrameReader(), 0
+        with conn:
+            while self.close_after is None or replies < self.close_after:
+                data = conn.recv(4096)
+                if not data:
+                    return
+                for raw in reader.feed(data):
+                    request = p.decode_packet(p.cobs_decode(raw))
+                    wire = p.frame(p.encode_packet(request.command | p.REPLY_BIT,
+                                                   request.sequence, self.reply_payload))
+                    for byte in wire:
+                        conn.sendall(bytes([byte]))
+                        time.sleep(self.gap)
+                    replies += 1
+
+    def device(self, **kwargs) -> Device:
+        import serial
+
+        return Device(serial.serial_for_url(f"socket://127.0.0.1:{self.port}", timeout=0.05),
+                      **kwargs)
+
+
+def _counting_reads(device):
+    calls = []
+    read_some = device._read_some
+
+    def counted(remaining, want=1):
+        data = read_some(remaining, want)
+        calls.append(len(data))
+        return data
+
+    device._read_some = counted
+    return calls
+
+
+def test_a_tcp_reply_that_trickles_in_is_read_whole_in_few_wakeups():
+    body = bytes([p.Status.OK]) + struct.pack("<9I", *range(9))
+    server = TrickleServer(body)
+    with server.device(timeout=2.0) as device:
+        reads = _counting_reads(device)
+        device.send(p.frame(p.encode_packet(p.Command.STATISTICS, device.next_sequence())))
+        expect = p.reply_wire_bytes(p.STATISTICS_REPLY_PAYLOAD)
+        packet = device.next_packet(time.monotonic() + 2.0, expect=expect)
+        assert packet is not None and packet.payload == body
+        # 49 segments; waking on each would be 49 reads (a machine stall may add a few).
+        assert len(reads) < 10, reads
+        assert device.bytes_read == expect and device.bytes_read == sum(reads)
+        assert device.bytes_written == 1 + len(p.frame(p.encode_packet(
+            p.Command.STATISTICS, 1)))  # the first request goes after a lone 0x00
+
+        # Without an expected size (stop-and-wait commands), it reads what comes.
+        reads.clear()
+        assert device.statistics().unknown_commands == 7
+        assert len(reads) > 1
+
+
+def test_a_tcp_reply_shorter_than_expected_is_not_held_back():
+    body = bytes([p.Status.ERR_SAMPLE_SIZE]) + b"short"
+    server = TrickleServer(body, gap=0)
+    with server.device(timeout=2.0) as device:
+        device.send(p.frame(p.encode_packet(p.Command.CLASSIFY, device.next_sequence())))
+        start = time.monotonic()
+        packet = device.next_packet(start + 2.0, expect=p.reply_wire_bytes(200))
+        assert packet is not None and packet.payload == body
+        assert time.monotonic() - start < 1.0  # the patience is 5 ms, not the timeout
+
+
+def test_a_closed_tcp_connection_is_a_link_error():
+    server = TrickleServer(bytes([p.Status.OK]) + bytes(36), gap=0, close_after=1)
+    with server.device(timeout=2.0, retries=0) as device:
+        device.statistics()
+        with pytest.raises(LinkError, match="connection was closed"):
+            device.statistics()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import select
+import socket
 import time
 from collections.abc import Sequence
 
@@ -22,6 +23,9 @@ from . import protocol as p
 DEFAULT_TIMEOUT = 2.0
 DEFAULT_RETRIES = 3
 READ_CHUNK = 4096
+# On a TCP port, how long a read waits for a whole reply of the expected size before it
+# takes what has come (a shorter reply: an error): see Device._read_some.
+WHOLE_REPLY_PATIENCE = 0.005
 
 
 def open_port(url: str, baudrate: int = 1_000_000, timeout: float = 0.05):
@@ -54,6 +58,8 @@ class Device:
         self._sequence = 0
         self._reader = p.FrameReader()
         self._pending: list[bytes] = []
+        self.bytes_read = 0  # on the link, both ways, since the Device was made
+        self.bytes_written = 0
         self.retransmissions = 0
         self.stale_replies = 0
         self._synchronized = False
@@ -66,8 +72,10 @@ class Device:
 
     @port.setter
     def port(self, port) -> None:
-        self._port = port  # a wrapper (byte counter, fault injector) may replace it
+        self._port = port  # a wrapper (a fault injector in the tests) may replace it
         self._fd = False  # its descriptor: looked up again on the next read
+        self._socket = _tcp_socket(port)
+        self._low_water = 1  # the socket's SO_RCVLOWAT as last set
 
     def close(self) -> None:
         self.port.close()
@@ -78,16 +86,49 @@ class Device:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _read_some(self, remaining: float) -> bytes:
-        """What the port has, waiting at most `remaining` seconds for the first byte.
-        Ports with a file descriptor (serial devices, socket://) are waited on with select
-        and read in one call; pyserial's in_waiting on a socket only says 0 or 1, and a
-        byte per call costs the CPU an emulator on the same machine needs."""
-        fd = self._fileno()
-        if fd is not None:
-            ready, _, _ = select.select([fd], [], [], max(0.0, remaining))
-            return self.port.read(READ_CHUNK) if ready else b""
-        return self.port.read(max(1, getattr(self.port, "in_waiting", 0) or 1))
+    def _read_some(self, remaining: float, want: int = 1) -> bytes:
+        """What the port has, waiting at most `remaining` seconds for the first byte, or
+        on a TCP port (socket://) for `want` bytes.
+
+        Ports with a file descriptor (serial devices, sockets) are waited on with select
+        and read in one call: pyserial's in_waiting on a socket only says 0 or 1, and a
+        byte per call costs the CPU an emulator on the same machine needs. On a TCP port
+        the kernel is also told (SO_RCVLOWAT) how many bytes make the reply awaited, so
+        this process wakes once per reply instead of once per segment; QEMU sends every
+        byte as its own segment, and each wake-up it causes runs on the emulator's CPU
+        thread. With fewer than `want` bytes there after WHOLE_REPLY_PATIENCE, it takes
+        what has come (a reply shorter than expected, an error, ends with its delimiter
+        all the same); b"" when nothing has."""
+        if self._socket is not None:
+            data = self._read_socket(remaining, want)
+        else:
+            fd = self._fileno()
+            if fd is not None:
+                ready, _, _ = select.select([fd], [], [], max(0.0, remaining))
+                data = self.port.read(READ_CHUNK) if ready else b""
+            else:
+                data = self.port.read(max(1, getattr(self.port, "in_waiting", 0) or 1))
+        self.bytes_read += len(data)
+        return data
+
+    def _read_socket(self, remaining: float, want: int) -> bytes:
+        sock = self._socket
+        if want != self._low_water:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, want)
+            self._low_water = want
+        wait = remaining if want == 1 else min(remaining, WHOLE_REPLY_PATIENCE)
+        ready, _, _ = select.select([sock], [], [], max(0.0, wait))
+        try:
+            data = sock.recv(READ_CHUNK)  # pyserial's socket is non-blocking
+        except (BlockingIOError, InterruptedError):
+            return b""
+        except OSError as e:
+            raise LinkError(f"reading {self.port.port}: {e}") from e
+        if not data:
+            # Readable with nothing to read: the other end closed the connection.
+            raise LinkError(f"{self.port.port}: the connection was closed (did the "
+                            "emulator or the serial bridge stop?)")
+        return data
 
     def _fileno(self) -> int | None:
         if self._fd is False:  # not looked up yet
@@ -102,9 +143,10 @@ class Device:
                 self._fd = fd
         return self._fd
 
-    def next_packet(self, deadline: float) -> p.Packet | None:
+    def next_packet(self, deadline: float, expect: int = 1) -> p.Packet | None:
         """The next valid packet from the device, or None at the deadline (time.monotonic).
-        Frames that do not decode (line noise) are skipped."""
+        Frames that do not decode (line noise) are skipped. expect: the fewest bytes the
+        awaited reply takes on the wire (p.reply_wire_bytes), when the caller knows it."""
         while True:
             while self._pending:
                 raw = self._pending.pop(0)
@@ -116,10 +158,11 @@ class Device:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return None
-            chunk = self._read_some(remaining)
+            # A reply shorter than `expect` (an error) still ends with its delimiter:
+            # _read_some takes what has come after a short wait, and it decodes.
+            chunk = self._read_some(remaining, max(1, expect - self._reader.buffered))
             if chunk:
                 self._pending.extend(self._reader.feed(chunk))
-
 
     def next_sequence(self) -> int:
         """A new sequence number (1..65535; 0 is the device's "header unreadable")."""
@@ -132,8 +175,10 @@ class Device:
         (tcdrain on a serial port): right for stop-and-wait, a stall for a pipeline."""
         if not self._synchronized:
             self.port.write(b"\x00")
+            self.bytes_written += 1
             self._synchronized = True
         self.port.write(wire)
+        self.bytes_written += len(wire)
         if flush and getattr(self.port, "flush", None):
             self.port.flush()
 
@@ -262,3 +307,20 @@ def check_identity(ident: p.Identity, model_hash: int, thresholds_hash: int | No
         raise LinkError(f"the device uses thresholds {ident.thresholds_hash:08x}, not this "
                         f"run's {thresholds_hash:08x}: re-export and flash, or send them "
                         "with SET_THRESHOLDS")
+
+
+def _tcp_socket(port) -> socket.socket | None:
+    """The TCP socket behind a pyserial socket:// port; None for any other port (serial
+    devices, pseudo-terminals, rfc2217://, wrappers such as the tests' fault injectors,
+    whose reads must go through them)."""
+    try:
+        from serial.urlhandler.protocol_socket import Serial as SocketSerial
+    except ImportError:
+        return None
+    if type(port) is not SocketSerial:
+        return None
+    sock = getattr(port, "_socket", None)  # pyserial has no public accessor
+    if (isinstance(sock, socket.socket) and sock.type == socket.SOCK_STREAM
+            and sock.family in (socket.AF_INET, socket.AF_INET6)):
+        return sock
+    return None

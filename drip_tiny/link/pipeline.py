@@ -57,6 +57,9 @@ class ClassifyPipeline:
             raise ValueError("window must be at least 1")
         self.device = device
         self.classes = ident.num_classes
+        # Wire sizes of the replies, so a read can wait for a whole one (Device._read_some).
+        self._classify_reply = p.reply_wire_bytes(p.classify_reply_payload(self.classes))
+        self._probe_reply = p.reply_wire_bytes(p.STATISTICS_REPLY_PAYLOAD)
         self.window = min(window, ident.replay_depth)
         # By sequence number, in the order of the latest transmission of each.
         self.in_flight: OrderedDict[int, _InFlight] = OrderedDict()
@@ -127,7 +130,10 @@ class ClassifyPipeline:
         while True:
             if not self.in_flight:
                 return Answer(None, None, False)
-            packet = self.device.next_packet(self._last_progress + self.device.timeout)
+            head = next(iter(self.in_flight.values()))  # replies come in sending order
+            packet = self.device.next_packet(
+                self._last_progress + self.device.timeout,
+                expect=self._probe_reply if head.index is None else self._classify_reply)
             if packet is None:  # silence: everything in flight again
                 for seq in list(self.in_flight):
                     self._resend(seq)

@@ -123,6 +123,27 @@ def max_frame(packet_bytes: int) -> int:
     return packet_bytes + packet_bytes // 254 + 2
 
 
+def min_frame(packet_bytes: int) -> int:
+    """Smallest encoded size (delimiter included) of a packet of packet_bytes: COBS adds
+    at least one code byte, then the delimiter."""
+    return packet_bytes + 2
+
+
+def reply_wire_bytes(payload_bytes: int) -> int:
+    """The fewest bytes on the wire of a reply whose payload (status byte included) has
+    payload_bytes: what a reader may wait for before it looks (Device.next_packet)."""
+    return min_frame(OVERHEAD + payload_bytes)
+
+
+def classify_reply_payload(num_classes: int) -> int:
+    """Payload bytes of an OK CLASSIFY reply: status, class, logits, DRIPS, decision,
+    store result, store index, three cycle counts (docs/protocol.md)."""
+    return 1 + 1 + num_classes + 4 + 1 + 1 + 4 + 3 * 4
+
+
+STATISTICS_REPLY_PAYLOAD = 1 + 9 * 4  # status and nine counters
+
+
 # ---- packets ----
 
 @dataclass(frozen=True)
@@ -167,6 +188,11 @@ class FrameReader:
         self._buffer = bytearray()
         self._skipping = False
         self.oversize = 0
+
+    @property
+    def buffered(self) -> int:
+        """Bytes of a frame begun but not ended yet."""
+        return 0 if self._skipping else len(self._buffer)
 
     def feed(self, data: bytes) -> list[bytes]:
         frames = []

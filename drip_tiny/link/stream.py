@@ -63,37 +63,8 @@ def run_reference(run: Path) -> RunReference:
                         variant=thresholds.variant)
 
 
-class CountingPort:
-    """Wraps a pyserial-like port and counts the bytes each way (link throughput)."""
-
-    def __init__(self, port):
-        self.inner = port
-        self.bytes_written = 0
-        self.bytes_read = 0
-
-    def write(self, data):
-        self.bytes_written += len(data)
-        return self.inner.write(data)
-
-    def read(self, n=1):
-        data = self.inner.read(n)
-        self.bytes_read += len(data)
-        return data
-
-    @property
-    def timeout(self):
-        return self.inner.timeout
-
-    @timeout.setter
-    def timeout(self, value):
-        self.inner.timeout = value
-
-    def __getattr__(self, name):
-        return getattr(self.inner, name)
-
-
 def port_name(device: Device) -> str:
-    port = device.port.inner if isinstance(device.port, CountingPort) else device.port
+    port = device.port
     return str(getattr(port, "port", None) or getattr(port, "name", None) or port)
 
 
@@ -250,14 +221,11 @@ def stream_samples(device: Device, run: Path, x: np.ndarray, labels=None, *, pro
     result = StreamResult(labels=None if labels is None else [int(v) for v in labels],
                           inputs=q, expected_predicted=predicted, expected_logits=logits,
                           expected_drips=drips, expected_keep=keep)
-    counter = CountingPort(device.port)
-    device.port = counter
-    try:
-        _stream(device, reference, q, result, progress, check_thresholds, check_every,
-                recover_seconds, window)
-    finally:
-        device.port = counter.inner
-    result.bytes_sent, result.bytes_received = counter.bytes_written, counter.bytes_read
+    written, read = device.bytes_written, device.bytes_read
+    _stream(device, reference, q, result, progress, check_thresholds, check_every,
+            recover_seconds, window)
+    result.bytes_sent = device.bytes_written - written
+    result.bytes_received = device.bytes_read - read
     return result
 
 
@@ -414,43 +382,42 @@ def measure_raw_link(device: Device, sample: bytes, frames: int = 100,
     ident = device.identity or device.identify()
     window = max(1, min(window, ident.replay_depth))
     probe = bytes(sample[:-1])
-    counter = CountingPort(device.port)
-    device.port = counter
     in_flight: dict[int, bytes] = {}
     answered = sent = quiet = 0
-    try:
-        start = time.perf_counter()
-        while answered < frames:
-            while sent < frames and len(in_flight) < window:
-                seq = device.next_sequence()
-                wire = p.frame(p.encode_packet(p.Command.CLASSIFY, seq, probe))
+    expect = 1  # the wire size of the replies, once one has come: read like the harness
+    written, read = device.bytes_written, device.bytes_read
+    start = time.perf_counter()
+    while answered < frames:
+        while sent < frames and len(in_flight) < window:
+            seq = device.next_sequence()
+            wire = p.frame(p.encode_packet(p.Command.CLASSIFY, seq, probe))
+            device.send(wire, flush=False)
+            in_flight[seq] = wire
+            sent += 1
+        packet = device.next_packet(time.monotonic() + device.timeout, expect=expect)
+        if packet is None:
+            # Lost on the way: the probes run nothing, so resending is harmless.
+            quiet += 1
+            if quiet > device.retries:
+                raise LinkError(f"measuring the raw link: no answer within "
+                                f"{device.timeout:g} s, {quiet} times ({answered} of "
+                                f"{frames} frames answered)")
+            for wire in in_flight.values():
                 device.send(wire, flush=False)
-                in_flight[seq] = wire
-                sent += 1
-            packet = device.next_packet(time.monotonic() + device.timeout)
-            if packet is None:
-                # Lost on the way: the probes run nothing, so resending is harmless.
-                quiet += 1
-                if quiet > device.retries:
-                    raise LinkError(f"measuring the raw link: no answer within "
-                                    f"{device.timeout:g} s, {quiet} times ({answered} of "
-                                    f"{frames} frames answered)")
-                for wire in in_flight.values():
-                    device.send(wire, flush=False)
-                continue
-            if in_flight.pop(packet.sequence, None) is None:
-                continue
-            quiet = 0
-            status = packet.payload[0] if packet.payload else None
-            if status == p.Status.OK:
-                raise LinkError("the device accepted a sample of the wrong size")
-            if status != p.Status.ERR_SAMPLE_SIZE:
-                p.split_status(p.Command.CLASSIFY, packet)  # raises its DeviceError
-            answered += 1
-        seconds = time.perf_counter() - start
-    finally:
-        device.port = counter.inner
-    moved = counter.bytes_written + counter.bytes_read
+            continue
+        if in_flight.pop(packet.sequence, None) is None:
+            continue
+        quiet = 0
+        status = packet.payload[0] if packet.payload else None
+        if status == p.Status.OK:
+            raise LinkError("the device accepted a sample of the wrong size")
+        if status != p.Status.ERR_SAMPLE_SIZE:
+            p.split_status(p.Command.CLASSIFY, packet)  # raises its DeviceError
+        expect = p.reply_wire_bytes(len(packet.payload))
+        answered += 1
+    seconds = time.perf_counter() - start
+    sent_bytes, received = device.bytes_written - written, device.bytes_read - read
     return {"frames": frames, "window": window, "seconds": seconds,
-            "frames_per_second": frames / seconds, "bytes_per_second": moved / seconds,
-            "bytes_sent": counter.bytes_written, "bytes_received": counter.bytes_read}
+            "frames_per_second": frames / seconds,
+            "bytes_per_second": (sent_bytes + received) / seconds,
+            "bytes_sent": sent_bytes, "bytes_received": received}
