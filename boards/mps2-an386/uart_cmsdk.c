@@ -5,8 +5,9 @@
  *
  * No byte is ever dropped: when the ring is full the receive interrupt is switched off and
  * the byte stays in the UART, which then accepts nothing more (QEMU stops reading the TCP
- * socket, the host's writes wait). dt_board_serial_getc makes room and drains it again.
- * So dt_board_serial_overruns counts only the UART's own overrun flag, never set by QEMU.
+ * socket, the host's writes wait). dt_board_serial_getc makes room and takes it. So
+ * dt_board_serial_overruns counts only the UART's own overrun flag, looked at then;
+ * QEMU never sets it.
  */
 #include <stdint.h>
 
@@ -46,48 +47,36 @@ static volatile uint8_t ring[RING_BYTES];
 static volatile uint32_t ring_head; /* written by the interrupt only */
 static volatile uint32_t ring_tail; /* written by dt_board_serial_getc only */
 static volatile uint32_t overruns;
+static volatile uint8_t rx_masked; /* set by the interrupt when the ring was full */
 
 static uint32_t ring_used(void)
 {
     return ring_head - ring_tail;
 }
 
-/* Moves the byte in the UART, if any, into the ring; with the ring full, leaves it in the
- * UART and masks the receive interrupt. Called with the interrupt unable to preempt (from
- * the handler itself, or with PRIMASK set). Always inlined: the handler must be one
- * self-contained function, which QEMU's instruction counter leaves out of the cycle
- * counts (board.json "uncounted"), since it runs whenever bytes arrive.
- *
- * One byte per call, three device accesses: each costs QEMU a trip through the lock it
- * shares with the thread that delivers the bytes, and that thread cannot deliver the
- * next byte before the guest has read this one (reading DATA tells QEMU's main loop the
- * buffer is free; it then reads the socket and raises the interrupt again, which works
- * while the CPU computes as well as while it sleeps). The STATE read doubles as the
- * overrun check. */
-static inline __attribute__((always_inline)) void drain_uart(void)
-{
-    uint32_t state;
-    UART_INTSTATUS = INT_RX; /* clear first: a byte arriving later re-raises it */
-    state = UART_STATE;
-    if (state & STATE_RX_FULL) {
-        if (ring_used() >= RING_BYTES) {
-            UART_CTRL &= ~CTRL_RX_INT_EN;
-            return;
-        }
-        ring[ring_head % RING_BYTES] = (uint8_t)UART_DATA;
-        ring_head++;
-    }
-    if (state & STATE_RX_OVERRUN) {
-        UART_STATE = STATE_RX_OVERRUN;
-        overruns++;
-    }
-}
-
+/* The receive interrupt, one byte per call with two device accesses. Each access costs
+ * QEMU a trip through the lock it shares with the thread that delivers the bytes, and
+ * that thread cannot deliver the next byte before the guest has read this one: reading
+ * DATA tells QEMU's main loop the buffer is free, it reads the socket and raises the
+ * interrupt again, while the CPU computes as well as while it sleeps. So the handler
+ * trusts that it runs only with a byte waiting: only a received byte sets INTSTATUS.RX
+ * (and only while the interrupt is enabled), and the handler clears it before taking the
+ * byte. With the ring full it leaves the byte in the UART (which then takes nothing
+ * more) and masks the interrupt; dt_board_serial_getc takes the byte once there is room.
+ * Self-contained (nothing called): QEMU's instruction counter leaves it out of the cycle
+ * counts (board.json "uncounted"), since it runs whenever bytes arrive. */
 void UART0RX_Handler(void); /* its vector is in startup.c */
 
 void UART0RX_Handler(void)
 {
-    drain_uart();
+    UART_INTSTATUS = INT_RX; /* clear first: the next byte comes only after DATA is read */
+    if (ring_used() >= RING_BYTES) {
+        UART_CTRL = CTRL_TX_EN | CTRL_RX_EN; /* receive interrupt off */
+        rx_masked = 1;
+        return;
+    }
+    ring[ring_head % RING_BYTES] = (uint8_t)UART_DATA;
+    ring_head++;
 }
 
 void dt_mps2_uart_init(void)
@@ -98,6 +87,7 @@ void dt_mps2_uart_init(void)
     UART_INTSTATUS = 0xFu;
     ring_head = ring_tail = 0;
     overruns = 0;
+    rx_masked = 0;
     UART_CTRL = CTRL_TX_EN | CTRL_RX_EN | CTRL_RX_INT_EN;
     NVIC_ICPR0 = 1u << UART0_RX_IRQ;
     NVIC_ISER0 = 1u << UART0_RX_IRQ;
@@ -105,7 +95,7 @@ void dt_mps2_uart_init(void)
 
 int dt_mps2_uart_rx_pending(void)
 {
-    return ring_used() != 0 || (UART_STATE & STATE_RX_FULL) != 0;
+    return ring_used() != 0 || rx_masked;
 }
 
 int dt_board_serial_getc(void)
@@ -116,11 +106,25 @@ int dt_board_serial_getc(void)
     }
     byte = ring[ring_tail % RING_BYTES];
     ring_tail++;
-    if ((UART_CTRL & CTRL_RX_INT_EN) == 0) {
-        /* The ring was full: take what waits in the UART and listen again. */
+    if (rx_masked) {
+        /* The ring was full: listen again and take the byte waiting in the UART here.
+         * Any interrupt pending now would find no byte once this one is taken, so it is
+         * cleared (no new byte can come before DATA is read); the handler relies on it. */
+        uint32_t state;
         __asm__ volatile("cpsid i" ::: "memory");
-        UART_CTRL |= CTRL_RX_INT_EN;
-        drain_uart();
+        rx_masked = 0;
+        UART_CTRL = CTRL_TX_EN | CTRL_RX_EN | CTRL_RX_INT_EN;
+        UART_INTSTATUS = INT_RX;
+        NVIC_ICPR0 = 1u << UART0_RX_IRQ;
+        state = UART_STATE;
+        if (state & STATE_RX_OVERRUN) { /* QEMU never sets it; real CMSDK UARTs might */
+            UART_STATE = STATE_RX_OVERRUN;
+            overruns++;
+        }
+        if (state & STATE_RX_FULL) {
+            ring[ring_head % RING_BYTES] = (uint8_t)UART_DATA;
+            ring_head++;
+        }
         __asm__ volatile("cpsie i" ::: "memory");
     }
     return byte;
