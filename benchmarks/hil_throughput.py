@@ -9,6 +9,11 @@ differ by 30%. The table gives the median
 of each and the median of the per-round ratios, with their range. Writes
 hil_throughput.md and .json.
 
+It also records where the CPU time goes, per frame: the emulator's threads (read from
+/proc: QEMU's vCPU thread, its main loop, which moves the serial bytes, and the rest;
+the host board's one process) and this process while streaming. On a machine with few
+cores that says which side limits the rate.
+
     python benchmarks/hil_throughput.py RUN [--samples 575] [--rounds 5]
 
 RUN must be fitted; the images are exported into a temporary folder.
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import sys
@@ -31,6 +37,42 @@ from drip_tiny.link.stream import measure_raw_link, split_inputs, stream_samples
 
 IMAGES = {"host": "build/firmware", "mps2-an386": "build/firmware.elf"}
 WINDOWS = (1, 8)
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def emulator_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds used so far by the emulator's threads: QEMU names its vCPU thread
+    "CPU 0/TCG" (board.json passes debug-threads=on); its main loop is the process's
+    first thread. Empty where /proc is missing."""
+    out = {"vcpu": 0.0, "main_loop": 0.0, "other": 0.0}
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+        for tid in tasks:
+            name = Path(f"/proc/{pid}/task/{tid}/comm").read_text().strip()
+            seconds = _thread_cpu(pid, tid)
+            key = ("vcpu" if name.startswith("CPU ") else
+                   "main_loop" if int(tid) == pid else "other")
+            out[key] += seconds
+    except OSError:
+        return {}
+    return out
+
+
+def _thread_cpu(pid: int, tid: str) -> float:
+    """CPU seconds of one thread: schedstat's nanoseconds on a CPU, else stat's ticks."""
+    try:
+        return int(Path(f"/proc/{pid}/task/{tid}/schedstat").read_text().split()[0]) / 1e9
+    except (OSError, ValueError, IndexError):
+        stat = Path(f"/proc/{pid}/task/{tid}/stat").read_text()
+        fields = stat[stat.rindex(")") + 2:].split()
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+
+
+def cpu_per_frame(before: dict, after: dict, own: float, frames: int) -> dict:
+    """Milliseconds of CPU per frame for each emulator thread group and this process."""
+    per = {k: 1e3 * (after[k] - before[k]) / frames for k in after}
+    per["harness_process"] = 1e3 * own / frames
+    return per
 
 
 def measure(run: Path, board: str, n: int, rounds: int, out: Path) -> list[dict]:
@@ -42,23 +84,38 @@ def measure(run: Path, board: str, n: int, rounds: int, out: Path) -> list[dict]
     rows = []
     with start_emulated(board, out / IMAGES[board]) as emulated:
         with emulated.connect() as device:
+            pid = emulated.process.pid
             # A quantized sample for the raw link's probe frames (the first round may need it).
             x_int8 = stream_samples(device, run, x[:1], window=1).inputs[0].tobytes()
             for window in WINDOWS:
                 harness, raw, raw_bytes, harness_bytes = [], [], [], []
+                cpu = {"harness": [], "raw": []}
+
+                def timed_raw():
+                    before = emulator_cpu(pid)
+                    link = measure_raw_link(device, x_int8, n, window=window)
+                    if before:
+                        cpu["raw"].append(cpu_per_frame(before, emulator_cpu(pid),
+                                                         link["cpu_seconds"], n))
+                    return link
+
                 for k in range(rounds):
                     # Which goes first alternates, so a drift of the machine's speed
                     # during a round favours neither.
                     if k % 2:
-                        link = measure_raw_link(device, x_int8, n, window=window)
+                        link = timed_raw()
                     device.store_erase()
+                    before = emulator_cpu(pid)
                     result = stream_samples(device, run, x, window=window)
+                    if before:
+                        cpu["harness"].append(cpu_per_frame(before, emulator_cpu(pid),
+                                                            result.cpu_seconds, n))
                     if result.mismatches or result.resets:
                         raise SystemExit(f"{board}: the stream disagreed or reset: "
                                          f"{result.mismatches[:3]} {result.resets}")
                     x_int8 = result.inputs[0].tobytes()
                     if not k % 2:
-                        link = measure_raw_link(device, x_int8, n, window=window)
+                        link = timed_raw()
                     harness.append(result.samples / result.seconds)
                     harness_bytes.append((result.bytes_sent + result.bytes_received)
                                          / result.seconds)
@@ -70,13 +127,29 @@ def measure(run: Path, board: str, n: int, rounds: int, out: Path) -> list[dict]
                     "harness_samples_per_second": harness, "raw_frames_per_second": raw,
                     "harness_bytes_per_second": harness_bytes,
                     "raw_bytes_per_second": raw_bytes, "ratios": ratios,
-                    "median_ratio": statistics.median(ratios)})
+                    "median_ratio": statistics.median(ratios),
+                    "cpu_ms_per_frame": {side: _median_dict(v) for side, v in cpu.items()}})
                 print(f"{board} window {result.window}: harness "
                       f"{statistics.median(harness):.0f} samples/s, raw "
                       f"{statistics.median(raw):.0f} frames/s, ratio "
                       f"{statistics.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f})",
                       flush=True)
     return rows
+
+
+def _median_dict(rounds: list[dict]) -> dict:
+    return {k: statistics.median(r[k] for r in rounds) for k in rounds[0]} if rounds else {}
+
+
+def _cpu_cell(cpu: dict) -> str:
+    """'vCPU 2.1 + main loop 1.7 + harness 0.3 ms' (QEMU) or 'device ... + harness ...'."""
+    if not cpu:
+        return "-"
+    if cpu.get("vcpu", 0) > 0:
+        parts = [f"vCPU {cpu['vcpu']:.2f}", f"main loop {cpu['main_loop']:.2f}"]
+    else:
+        parts = [f"device {cpu['main_loop'] + cpu['other']:.2f}"]
+    return " + ".join(parts + [f"hil {cpu['harness_process']:.2f}"]) + " ms"
 
 
 def main() -> None:
@@ -109,6 +182,18 @@ def main() -> None:
             f"{med(r['raw_bytes_per_second']) / 1e3:,.1f} kB/s | "
             f"{100 * r['median_ratio']:.0f}% ({100 * min(r['ratios']):.0f}-"
             f"{100 * max(r['ratios']):.0f}%) |")
+    lines += ["", "CPU time per frame (medians over the rounds; the emulator's threads from "
+              "/proc, `hil` = this process while streaming), against the wall time per "
+              "frame:", "",
+              "| board | in flight | harness: CPU per sample | wall | raw link: CPU per frame "
+              "| wall |", "|---|---:|---|---:|---|---:|"]
+    for r in rows:
+        cpu = r["cpu_ms_per_frame"]
+        lines.append(
+            f"| {r['board']} | {r['window']} | {_cpu_cell(cpu.get('harness', {}))} | "
+            f"{1e3 / med(r['harness_samples_per_second']):.2f} ms | "
+            f"{_cpu_cell(cpu.get('raw', {}))} | "
+            f"{1e3 / med(r['raw_frames_per_second']):.2f} ms |")
     (HERE / "hil_throughput.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -81,6 +81,7 @@ class StreamResult:
     mismatches: list[dict] = field(default_factory=list)
     resets: list[dict] = field(default_factory=list)
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # this process's CPU time while streaming (all its threads)
     window: int = 1  # CLASSIFY requests in flight (the device's replay depth caps it)
     bytes_sent: int = 0
     bytes_received: int = 0
@@ -222,8 +223,10 @@ def stream_samples(device: Device, run: Path, x: np.ndarray, labels=None, *, pro
                           inputs=q, expected_predicted=predicted, expected_logits=logits,
                           expected_drips=drips, expected_keep=keep)
     written, read = device.bytes_written, device.bytes_read
+    cpu = time.process_time()
     _stream(device, reference, q, result, progress, check_thresholds, check_every,
             recover_seconds, window)
+    result.cpu_seconds = time.process_time() - cpu
     result.bytes_sent = device.bytes_written - written
     result.bytes_received = device.bytes_read - read
     return result
@@ -386,7 +389,7 @@ def measure_raw_link(device: Device, sample: bytes, frames: int = 100,
     answered = sent = quiet = 0
     expect = 1  # the wire size of the replies, once one has come: read like the harness
     written, read = device.bytes_written, device.bytes_read
-    start = time.perf_counter()
+    cpu, start = time.process_time(), time.perf_counter()
     while answered < frames:
         while sent < frames and len(in_flight) < window:
             seq = device.next_sequence()
@@ -416,8 +419,9 @@ def measure_raw_link(device: Device, sample: bytes, frames: int = 100,
         expect = p.reply_wire_bytes(len(packet.payload))
         answered += 1
     seconds = time.perf_counter() - start
+    cpu = time.process_time() - cpu
     sent_bytes, received = device.bytes_written - written, device.bytes_read - read
-    return {"frames": frames, "window": window, "seconds": seconds,
+    return {"frames": frames, "window": window, "seconds": seconds, "cpu_seconds": cpu,
             "frames_per_second": frames / seconds,
             "bytes_per_second": (sent_bytes + received) / seconds,
             "bytes_sent": sent_bytes, "bytes_received": received}
