@@ -30,6 +30,20 @@ def app_sources() -> list[Path]:
                    FIRMWARE / "store" / "dt_store.c"])
 
 
+def exported(run, board: str, tmp_path_factory) -> Path:
+    """`drip-tiny export RUN --board BOARD` into a fresh temporary folder; a QEMU board is
+    skipped without the Arm toolchain and QEMU."""
+    from drip_tiny.export import export_project
+
+    if board != "host":
+        from boards_common import require_tools
+
+        require_tools("arm-none-eabi-gcc", "qemu-system-arm")
+    out = tmp_path_factory.mktemp("export") / board
+    export_project(run, board, out)
+    return out
+
+
 _FITTED: dict[tuple[str, str], Path] = {}  # (run, variant) -> a private fitted copy
 
 

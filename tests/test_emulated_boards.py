@@ -11,8 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-from boards_common import require_tools
-from firmware_build import fitted_copy
+from firmware_build import exported, fitted_copy
 
 from drip_tiny.cli import main
 from drip_tiny.link import protocol as p
@@ -27,21 +26,12 @@ def run(digits_ptq_run, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def mps2_export(run, tmp_path_factory):
-    require_tools("arm-none-eabi-gcc", "qemu-system-arm")
-    from drip_tiny.export import export_project
-
-    out = tmp_path_factory.mktemp("export") / "mps2-an386"
-    export_project(run, "mps2-an386", out)
-    return out
+    return exported(run, "mps2-an386", tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
 def host_export(run, tmp_path_factory):
-    from drip_tiny.export import export_project
-
-    out = tmp_path_factory.mktemp("export") / "host"
-    export_project(run, "host", out)
-    return out
+    return exported(run, "host", tmp_path_factory)
 
 
 def test_qemu_firmware_answers_bit_exact_counts_cycles_and_keeps_samples(run, mps2_export):

@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
-from firmware_build import fitted_copy
+from firmware_build import exported, fitted_copy
 
 from drip_tiny.cli import main
 from drip_tiny.errors import LinkError
@@ -25,11 +25,7 @@ def run(digits_ptq_run, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def host_export(run, tmp_path_factory):
-    from drip_tiny.export import export_project
-
-    out = tmp_path_factory.mktemp("export") / "host"
-    export_project(run, "host", out)
-    return out
+    return exported(run, "host", tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from firmware_build import fitted_copy
+from firmware_build import exported, fitted_copy
 
 pytest_plugins = ["pytester"]
 
@@ -51,11 +51,7 @@ def run(digits_ptq_run, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def host_export(run, tmp_path_factory):
-    from drip_tiny.export import export_project
-
-    out = tmp_path_factory.mktemp("export") / "host"
-    export_project(run, "host", out)
-    return out
+    return exported(run, "host", tmp_path_factory)
 
 
 def test_drip_device_on_the_host_board(pytester, run, host_export):

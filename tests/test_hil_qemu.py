@@ -6,8 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from boards_common import require_tools
-from firmware_build import fitted_copy
+from firmware_build import exported, fitted_copy
 
 from drip_tiny.cli import main
 
@@ -19,12 +18,7 @@ def run(digits_ptq_run, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def mps2_export(run, tmp_path_factory):
-    require_tools("arm-none-eabi-gcc", "qemu-system-arm")
-    from drip_tiny.export import export_project
-
-    out = tmp_path_factory.mktemp("export") / "mps2-an386"
-    export_project(run, "mps2-an386", out)
-    return out
+    return exported(run, "mps2-an386", tmp_path_factory)
 
 
 def test_200_samples_on_qemu_agree(run, mps2_export, tmp_path, capsys):

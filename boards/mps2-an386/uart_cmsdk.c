@@ -54,6 +54,13 @@ static uint32_t ring_used(void)
     return ring_head - ring_tail;
 }
 
+/* Inlined so the receive handler stays self-contained (see below). */
+static inline __attribute__((always_inline)) void ring_put(uint8_t byte)
+{
+    ring[ring_head % RING_BYTES] = byte;
+    ring_head++;
+}
+
 /* The receive interrupt, one byte per call with two device accesses. Each access costs
  * QEMU a trip through the lock it shares with the thread that delivers the bytes, and
  * that thread cannot deliver the next byte before the guest has read this one: reading
@@ -75,8 +82,7 @@ void UART0RX_Handler(void)
         rx_masked = 1;
         return;
     }
-    ring[ring_head % RING_BYTES] = (uint8_t)UART_DATA;
-    ring_head++;
+    ring_put((uint8_t)UART_DATA);
 }
 
 void dt_mps2_uart_init(void)
@@ -122,8 +128,7 @@ int dt_board_serial_getc(void)
             overruns++;
         }
         if (state & STATE_RX_FULL) {
-            ring[ring_head % RING_BYTES] = (uint8_t)UART_DATA;
-            ring_head++;
+            ring_put((uint8_t)UART_DATA);
         }
         __asm__ volatile("cpsie i" ::: "memory");
     }

@@ -117,7 +117,7 @@ class Device:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, want)
             self._low_water = want
         wait = remaining if want == 1 else min(remaining, WHOLE_REPLY_PATIENCE)
-        ready, _, _ = select.select([sock], [], [], max(0.0, wait))
+        select.select([sock], [], [], max(0.0, wait))  # then take whatever is there
         try:
             data = sock.recv(READ_CHUNK)  # pyserial's socket is non-blocking
         except (BlockingIOError, InterruptedError):
