@@ -76,7 +76,7 @@ def test_pipelined_counts_equal_stop_and_wait_counts(run, mps2_export):
 def test_the_next_samples_stream_in_while_the_model_runs(run, mps2_export):
     """What pipelining is for: with 8 in flight, bytes of the next requests arrive during
     inference. Counting the receive interrupt too (uncounted=()) shows it: its
-    instructions land inside the inference region of most samples when pipelined, and of
+    instructions land inside the inference region of many samples when pipelined, and of
     none when the host waits for each reply. Fails if the firmware computes with the
     interrupt masked, or if QEMU stops delivering bytes while the CPU is busy."""
     from drip_tiny.link.emulated import QemuBoard
@@ -93,6 +93,8 @@ def test_the_next_samples_stream_in_while_the_model_runs(run, mps2_export):
     extra = [b.cycles_inference - a.cycles_inference
              for a, b in zip(alone.device, piped.device)]
     assert min(extra) >= 0
-    # Most samples took in bytes while computing (the first few wait for nothing more
-    # than their own frame, the last ones have nothing behind them).
-    assert sum(e > 0 for e in extra) >= 30, extra
+    # Many samples took in bytes while computing. Not all: the first few wait for nothing
+    # more than their own frame, the last ones have nothing behind them, and on a busy
+    # machine QEMU's main loop can miss a whole inference (31-32 of 40 here, 28 once in CI).
+    # Masked, or with QEMU stalled, it is 0.
+    assert sum(e > 0 for e in extra) >= len(x) // 2, extra
