@@ -28,6 +28,7 @@ import platform
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -152,8 +153,6 @@ def emulated_inference_ms(run: Path, work: Path, loops: int = 2000, repeats: int
     benchmark image run with `loops` extra inferences minus the same image with none
     (fastest of `repeats` runs each). On QEMU the vCPU thread that computes also moves
     every serial byte, so this is the share of a frame's time the link cannot hide."""
-    import time
-
     from drip_tiny.emulate import bench_model
     from drip_tiny.emulate.insn_count import run_qemu
 
@@ -181,7 +180,7 @@ def _median_dict(rounds: list[dict]) -> dict:
 
 
 def _cpu_cell(cpu: dict) -> str:
-    """'vCPU 2.1 + main loop 1.7 + harness 0.3 ms' (QEMU) or 'device ... + harness ...'."""
+    """'vCPU 2.10 + main loop 1.70 + hil 0.30 ms' (QEMU) or 'device ... + hil ... ms'."""
     if not cpu:
         return "-"
     if cpu.get("vcpu", 0) > 0:

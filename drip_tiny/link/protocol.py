@@ -135,13 +135,19 @@ def reply_wire_bytes(payload_bytes: int) -> int:
     return min_frame(OVERHEAD + payload_bytes)
 
 
+# Reply layouts after the status byte (docs/protocol.md), read by the parsers below.
+_CLASSIFY_HEAD = "B"  # predicted class; the logits follow, one byte per class
+_CLASSIFY_TAIL = ("f", "BB", "I", "III")  # DRIPS, decision + store result, index, cycles
+_STATISTICS_COUNTERS = "9I"
+
+
 def classify_reply_payload(num_classes: int) -> int:
-    """Payload bytes of an OK CLASSIFY reply: status, class, logits, DRIPS, decision,
-    store result, store index, three cycle counts (docs/protocol.md)."""
-    return 1 + 1 + num_classes + 4 + 1 + 1 + 4 + 3 * 4
+    """Payload bytes of an OK CLASSIFY reply, status byte included."""
+    return (1 + struct.calcsize("<" + _CLASSIFY_HEAD) + num_classes
+            + struct.calcsize("<" + "".join(_CLASSIFY_TAIL)))
 
 
-STATISTICS_REPLY_PAYLOAD = 1 + 9 * 4  # status and nine counters
+STATISTICS_REPLY_PAYLOAD = 1 + struct.calcsize("<" + _STATISTICS_COUNTERS)
 
 
 # ---- packets ----
@@ -346,12 +352,13 @@ def _cycles(value: int) -> int | None:
 
 def parse_classify(body: bytes, num_classes: int) -> Classification:
     r = _Reader(body, "CLASSIFY")
-    predicted = r.take("B", "predicted class")
+    predicted = r.take(_CLASSIFY_HEAD, "predicted class")
     logits = np.frombuffer(r.raw(num_classes, "logits"), dtype=np.int8).copy()
-    drips = r.take("f", "DRIPS")
-    keep, store_result = r.take("BB", "decision and store result")
-    index = r.take("I", "store index")
-    infer, drip, store = r.take("III", "cycles")
+    drips_fmt, decision_fmt, index_fmt, cycles_fmt = _CLASSIFY_TAIL
+    drips = r.take(drips_fmt, "DRIPS")
+    keep, store_result = r.take(decision_fmt, "decision and store result")
+    index = r.take(index_fmt, "store index")
+    infer, drip, store = r.take(cycles_fmt, "cycles")
     r.done()
     try:
         result = StoreResult(store_result)
@@ -377,7 +384,7 @@ class Statistics:
 
 def parse_statistics(body: bytes) -> Statistics:
     r = _Reader(body, "STATISTICS")
-    values = r.take("9I", "counters")
+    values = r.take(_STATISTICS_COUNTERS, "counters")
     r.done()
     return Statistics(*values)
 
