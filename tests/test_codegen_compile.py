@@ -1,8 +1,7 @@
 """The kernels and the generated code compile warning-free (-Wall -Wextra -Werror) for the
 host and for Cortex-M4F with arm-none-eabi-gcc. CI installs the ARM toolchain
-(scripts/debian-packages.txt): there a missing toolchain fails instead of skipping."""
+(scripts/debian-packages.txt): there the skip for a missing toolchain fails (conftest.py)."""
 
-import os
 import shutil
 import subprocess
 
@@ -18,9 +17,6 @@ KERNELS = sorted(emit.kernels_dir().glob("*.c"))
 
 def _require_arm():
     if arm_toolchain() is None:
-        if os.environ.get("CI"):
-            pytest.fail("arm-none-eabi-gcc is missing in CI: scripts/debian-packages.txt "
-                        "lists gcc-arm-none-eabi and libnewlib-arm-none-eabi")
         pytest.skip("arm-none-eabi-gcc is not installed (apt-get install gcc-arm-none-eabi "
                     "libnewlib-arm-none-eabi); CI runs this test")
 
