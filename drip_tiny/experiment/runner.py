@@ -40,14 +40,20 @@ def _load_dataset(config: ExperimentConfig):
 _WORKER_DATASET = None
 
 
-def _worker_init(config_json: dict, threads: int) -> None:
+# One TensorFlow thread per worker, whatever the machine: Eigen splits a matmul's sums by
+# thread count, so a run's float results would depend on how many runs were still to do (a
+# resumed experiment has fewer, hence fewer workers and more threads each) and on the host.
+WORKER_THREADS = 1
+
+
+def _worker_init(config_json: dict) -> None:
     global _WORKER_DATASET
-    os.environ.setdefault("TF_NUM_INTRAOP_THREADS", str(threads))
-    os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
+    os.environ["TF_NUM_INTRAOP_THREADS"] = str(WORKER_THREADS)
+    os.environ["TF_NUM_INTEROP_THREADS"] = "1"
     from .._tf import tf
 
     try:
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_intra_op_parallelism_threads(WORKER_THREADS)
         tf.config.threading.set_inter_op_parallelism_threads(1)
     except RuntimeError:
         pass  # already initialised in this process
@@ -96,12 +102,11 @@ def run_experiment(config: ExperimentConfig, out: Path, jobs: int | None = None,
     _load_dataset(config)  # a bad dataset fails here, before any worker starts
     todo = prepare_out(Path(out), config, force)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
-    threads = max(1, (os.cpu_count() or 1) // jobs)
     done = config.runs - len(todo)
     if todo:
         payload = config.to_json()
         with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"),
-                                 initializer=_worker_init, initargs=(payload, threads)) as pool:
+                                 initializer=_worker_init, initargs=(payload,)) as pool:
             futures = [pool.submit(_worker_run, payload, i, str(out)) for i in todo]
             for future in as_completed(futures):
                 future.result()  # a failing run raises here, after the others are saved
