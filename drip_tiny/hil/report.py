@@ -99,6 +99,7 @@ def build_report(result: StreamResult, identity: p.Identity, *, source: str,
             else retransmissions,
             "resets": len(result.resets),
             "window": result.window,
+            "peak_in_flight": result.peak_in_flight,
             "mode": "stop-and-wait" if result.window == 1
             else f"pipelined, {result.window} in flight",
         },

@@ -63,6 +63,7 @@ class ClassifyPipeline:
         self.window = min(window, ident.replay_depth)
         # By sequence number, in the order of the latest transmission of each.
         self.in_flight: OrderedDict[int, _InFlight] = OrderedDict()
+        self.peak_in_flight = 0  # the most CLASSIFY requests out at once (window reached?)
         self.retransmissions = 0
         self.probes_lost = 0
         self._last_progress = time.monotonic()
@@ -82,6 +83,8 @@ class ClassifyPipeline:
         if not self.in_flight:
             self._last_progress = time.monotonic()
         self.in_flight[seq] = _InFlight(index, wire)
+        self.peak_in_flight = max(self.peak_in_flight,
+                                  sum(e.index is not None for e in self.in_flight.values()))
         self.device.send(wire, flush=False)
 
     def send_statistics(self, expected: int) -> None:

@@ -83,6 +83,7 @@ class StreamResult:
     seconds: float = 0.0
     cpu_seconds: float = 0.0  # this process's CPU time while streaming (all its threads)
     window: int = 1  # CLASSIFY requests in flight (the device's replay depth caps it)
+    peak_in_flight: int = 0  # the most that were out at once: the window, unless n is smaller
     bytes_sent: int = 0
     bytes_received: int = 0
     retransmissions: int = 0
@@ -331,6 +332,7 @@ def _stream(device, reference, q, result, progress, check_thresholds, check_ever
     result.mismatches.sort(key=lambda m: m["index"])
     result.seconds = time.perf_counter() - start
     result.retransmissions = device.retransmissions - retransmissions
+    result.peak_in_flight = pipe.peak_in_flight
 
 
 def _wait_for_device(device: Device, seconds: float) -> bool:
