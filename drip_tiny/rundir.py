@@ -62,12 +62,17 @@ def write_json(path: Path, data: dict) -> None:
 
 
 def load_json(run: Path, name: str) -> dict:
+    """One of the run's JSON files, checked against its schema (run_files.py)."""
+    from .run_files import SCHEMAS, read_run_file
+
     path = Path(run) / name
+    if not path.is_file():
+        raise RunDirError(f"{run} is not a drip-tiny run directory: {name} is missing; "
+                          "create one with `drip-tiny train --out RUN`")
+    if name in SCHEMAS:
+        return read_run_file(path)
     try:
         return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise RunDirError(f"{run} is not a drip-tiny run directory: {name} is missing; "
-                          "create one with `drip-tiny train --out RUN`") from None
     except json.JSONDecodeError as exc:
         raise RunDirError(f"{path} is corrupt ({exc}); re-run `drip-tiny train`") from exc
 
@@ -82,10 +87,8 @@ def check_run(run: Path) -> Path:
     if missing:
         raise RunDirError(f"{run} is not a complete drip-tiny run: {', '.join(missing)} missing; "
                           "re-run `drip-tiny train`")
-    version = load_json(run, METADATA).get("format_version")
-    if version != FORMAT_VERSION:
-        raise RunDirError(f"{run} was written in run format {version}, this drip-tiny reads "
-                          f"format {FORMAT_VERSION}; re-run `drip-tiny train`")
+    load_json(run, METADATA)  # the format version and every field the commands read
+    load_json(run, METRICS)
     return run
 
 

@@ -17,7 +17,6 @@ keep otherwise.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -131,12 +130,12 @@ class Thresholds:
 
     @classmethod
     def load(cls, path: Path) -> "Thresholds":
-        try:
-            return cls.from_json(json.loads(Path(path).read_text()))
-        except FileNotFoundError:
-            raise RunDirError(f"{path} does not exist; create it with `drip-tiny fit RUN`") from None
-        except json.JSONDecodeError as exc:
-            raise RunDirError(f"{path} is corrupt ({exc}); re-run `drip-tiny fit`") from exc
+        """Read a thresholds file, checked against its schema (run_files.py) whatever its name."""
+        from ..run_files import THRESHOLDS, read_run_file
+
+        if not Path(path).is_file():
+            raise RunDirError(f"{path} does not exist; create it with `drip-tiny fit RUN`")
+        return cls.from_json(read_run_file(Path(path), THRESHOLDS))
 
 
 def fit_thresholds(drips: np.ndarray, classes: np.ndarray, class_names: list[str], dpw: float,

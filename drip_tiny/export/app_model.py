@@ -93,11 +93,11 @@ def write_model_sources(run, out_dir) -> ModelSources:
     """Everything model-specific the firmware compiles, into out_dir: dt_model*.{c,h} with
     the kernels they call, drips_kernel.{c,h}, drip_thresholds.h and dt_app_model.h.
     The run must have model.tflite and thresholds.json (drip-tiny fit)."""
-    import json
     from pathlib import Path
 
     from .. import codegen, rundir
     from ..codegen.drips_kernel import generate_for_run, write_drips_kernel
+    from ..drip.thresholds import Thresholds
     from ..tflite_file import read_model
 
     run = Path(run)
@@ -106,7 +106,7 @@ def write_model_sources(run, out_dir) -> ModelSources:
     kernel = generate_for_run(run)
     data = (run / rundir.MODEL_TFLITE).read_bytes()
     info = read_model(data)
-    variant = json.loads((run / "thresholds.json").read_text())["variant"]
+    variant = Thresholds.load(run / "thresholds.json").variant
     binding = app_binding(data, info, kernel, variant)
     before = set(p.name for p in out.iterdir())
     program = codegen.generate(data, out, keep=binding.keep, with_kernels=True)

@@ -82,6 +82,9 @@ def _check_run(run: Path) -> None:
     if not (run / THRESHOLDS_FILE).is_file():
         raise ExportError(f"{run} has no {THRESHOLDS_FILE}: fit the DRIP thresholds first "
                           f"(`drip-tiny fit {run}`)")
+    from ..drip.thresholds import Thresholds
+
+    Thresholds.load(run / THRESHOLDS_FILE)  # checked against its schema before any work
 
 
 def _thresholds_info(run: Path) -> dict:
