@@ -107,7 +107,7 @@ def test_bad_dpw_and_bad_files_are_clear_errors(tmp_path):
     with pytest.raises(RunDirError, match="drip-tiny fit"):
         Thresholds.load(tmp_path / "missing.json")
     (tmp_path / "bad.json").write_text("{not json")
-    with pytest.raises(RunDirError, match="corrupt"):
+    with pytest.raises(RunDirError, match="not valid JSON"):
         Thresholds.load(tmp_path / "bad.json")
     t = fit_thresholds(np.linspace(0, 1, 8), np.zeros(8, int), ["a"], 25, variant="raw",
                        path="int8", group_by="true")
