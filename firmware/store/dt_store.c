@@ -9,9 +9,10 @@
 /// Format constants (section 2 and 3) ///
 
 #define PAGE_MAGIC 0x53544454u
-#define PAGE_HDR_BYTES 24u
+#define PAGE_HDR_BYTES 28u
 #define PAGE_HDR_CRC_BYTES 16u
 #define PAGE_RETIRED_OFF 20u
+#define PAGE_CONT_OFF 24u
 #define REC_COMMITTED 0x4C4F4752u
 #define REC_HDR_BYTES 24u
 #define ERASED_WORD 0xFFFFFFFFu
@@ -54,6 +55,8 @@ static uint32_t page_off(const dt_store_t *s, uint32_t page)
     return page * s->flash->page_size;
 }
 
+/* A 16-bit value with its complement in the high half: the record's len and the page's
+ * cont word. A torn or damaged word fails len_ok. */
 static uint32_t len_word(uint32_t n)
 {
     return (n & 0xFFFFu) | ((~n & 0xFFFFu) << 16);
@@ -64,6 +67,12 @@ static int len_ok(uint32_t w, uint32_t *n)
 {
     *n = w & 0xFFFFu;
     return (w >> 16) == (~w & 0xFFFFu);
+}
+
+/* Record bytes one page holds after its header. */
+static uint32_t page_room(const dt_store_t *s)
+{
+    return s->flash->page_size - PAGE_HDR_BYTES;
 }
 
 static int flash_read(const dt_store_t *s, uint32_t off, void *dst, uint32_t len)
@@ -95,28 +104,37 @@ static int is_erased(const dt_store_t *s, uint32_t off, uint32_t len)
 
 /// Recovery (section 6) ///
 
-/* Walk the records of a LIVE page: count them, find the append point, close the page at
- * anything that is neither a committed record nor erased space. Reads only. */
+/* Walk the records of a LIVE page from the end of its continuation: count them, find the
+ * append point, close the page at anything that is neither a committed record nor erased
+ * space. A committed record longer than the rest of the page continues on the next
+ * pages: it is the page's last record, and pg->spill says how much of it lies beyond.
+ * Reads only. */
 static int scan_records(dt_store_t *s, uint32_t page)
 {
     dt_store_page_t *pg = &s->pages[page];
     const uint32_t psize = s->flash->page_size;
     const uint32_t base = page_off(s, page);
-    uint32_t off = PAGE_HDR_BYTES;
+    uint32_t off = PAGE_HDR_BYTES + pg->cont;
 
     pg->count = 0;
     pg->closed = 0;
+    pg->spill = 0;
     while (off + REC_HDR_BYTES <= psize) {
         uint32_t w[3], n;
         int err = flash_read(s, base + off, w, sizeof(w));
         if (err) {
             return err;
         }
-        if (w[R_COMMIT] == REC_COMMITTED && len_ok(w[R_LEN], &n) &&
-            n <= psize - off - REC_HDR_BYTES) {
+        if (w[R_COMMIT] == REC_COMMITTED && len_ok(w[R_LEN], &n)) {
+            const uint32_t size = REC_HDR_BYTES + round4(n);
             pg->count++;
             pg->last_id = w[R_ID];
-            off += REC_HDR_BYTES + round4(n);
+            if (size > psize - off) {
+                pg->spill = size - (psize - off);
+                off = psize;
+                break;
+            }
+            off += size;
             continue;
         }
         if (w[R_COMMIT] == ERASED_WORD) {
@@ -138,7 +156,7 @@ static int scan_records(dt_store_t *s, uint32_t page)
 static int classify_page(dt_store_t *s, uint32_t page, uint32_t *max_seq)
 {
     dt_store_page_t *pg = &s->pages[page];
-    uint32_t h[6];
+    uint32_t h[7], cont;
     int err = flash_read(s, page_off(s, page), h, sizeof(h));
     if (err) {
         return err;
@@ -151,10 +169,14 @@ static int classify_page(dt_store_t *s, uint32_t page, uint32_t *max_seq)
         if (h[2] > *max_seq) {
             *max_seq = h[2];
         }
-        if (h[5] == ERASED_WORD) {
+        /* A torn cont word can only be left by a cut while the page was being opened,
+         * before anything was written to it: the page is garbage. */
+        if (h[5] == ERASED_WORD && len_ok(h[6], &cont) && cont <= page_room(s) &&
+            (cont & 3u) == 0) {
             pg->state = PAGE_LIVE;
             pg->seq = h[2];
             pg->base_id = h[3];
+            pg->cont = (uint16_t)cont;
             return scan_records(s, page);
         }
         pg->state = PAGE_GARBAGE;
@@ -166,6 +188,23 @@ static int classify_page(dt_store_t *s, uint32_t page, uint32_t *max_seq)
     }
     pg->state = err ? PAGE_ERASED : PAGE_GARBAGE;
     return DT_STORE_OK;
+}
+
+/* The continuation of the last record of the page at order[i]: the next LIVE pages in
+ * seq order must each carry the expected number of continuation bytes. 1 if the record is
+ * whole. (Their seq need not be consecutive: a page torn while being opened, before a
+ * reboot, used up a seq number. The record's CRC is the final check.) */
+static int continuation_whole(const dt_store_t *s, uint32_t i)
+{
+    uint32_t left = s->pages[s->order[i]].spill;
+    while (left > 0) {
+        uint32_t want = left < page_room(s) ? left : page_room(s);
+        if (++i >= s->live || s->pages[s->order[i]].cont != want) {
+            return 0;
+        }
+        left -= want;
+    }
+    return 1;
 }
 
 /* Rebuild the RAM state from flash. On failure the store is left not ready: a partial
@@ -202,6 +241,10 @@ static int recover(dt_store_t *s)
             s->next_id = pg->last_id + 1u;
         }
     }
+    for (i = 0; i < s->live; i++) {
+        dt_store_page_t *pg = &s->pages[s->order[i]];
+        pg->broken = (uint8_t)(pg->spill > 0 && !continuation_whole(s, i));
+    }
     s->next_seq = max_seq + 1u;
     s->ready = 1;
     return DT_STORE_OK;
@@ -232,7 +275,12 @@ static int retire_and_erase(dt_store_t *s, uint32_t page)
         return err;
     }
     s->pages[page].state = PAGE_GARBAGE;
-    return s->flash->erase_page(s->flash, page);
+    err = s->flash->erase_page(s->flash, page);
+    if (err) {
+        return err;
+    }
+    s->pages[page].state = PAGE_ERASED;
+    return DT_STORE_OK;
 }
 
 /* Remove page from order[] and the totals (it is no longer part of the log). */
@@ -251,13 +299,23 @@ static void drop_from_log(dt_store_t *s, uint32_t page)
     }
 }
 
-/* Open a new page at the head of the log. overwrite: allowed to drop the oldest page. */
-static int open_page(dt_store_t *s, int overwrite)
+/* Drop the oldest LIVE page: retire it, then erase it (section 5). */
+static int drop_oldest(dt_store_t *s)
+{
+    uint32_t page = s->order[0];
+    drop_from_log(s, page);
+    return retire_and_erase(s, page);
+}
+
+/* Open a new page at the head of the log, whose first cont bytes will continue the
+ * record being appended (0: none). overwrite: allowed to drop the oldest page when every
+ * page is LIVE. */
+static int open_page(dt_store_t *s, int overwrite, uint32_t cont)
 {
     const uint32_t npages = s->flash->page_count;
     uint32_t start = s->live ? s->order[s->live - 1u] : npages - 1u;
     uint32_t k, target = npages;
-    uint32_t h[5];
+    uint32_t h[5], cont_word = len_word(cont);
     int err;
 
     for (k = 1; k <= npages; k++) {
@@ -272,12 +330,10 @@ static int open_page(dt_store_t *s, int overwrite)
             return DT_STORE_ERR_FULL;
         }
         target = s->order[0];
-        drop_from_log(s, target);
-        err = retire_and_erase(s, target);
+        err = drop_oldest(s);
         if (err) {
             return err;
         }
-        s->pages[target].state = PAGE_ERASED;
     }
     if (s->pages[target].state != PAGE_ERASED) {
         err = is_erased(s, page_off(s, target), s->flash->page_size);
@@ -297,7 +353,13 @@ static int open_page(dt_store_t *s, int overwrite)
     h[2] = s->next_seq;
     h[3] = s->next_id;
     h[4] = dt_store_crc32(0, h, PAGE_HDR_CRC_BYTES);
+    /* The retired word (offset 20) stays erased; cont goes last, so a page whose header
+     * reads whole was opened completely. */
     err = s->flash->program_words(s->flash, page_off(s, target), h, 5);
+    if (!err) {
+        err = s->flash->program_words(s->flash, page_off(s, target) + PAGE_CONT_OFF,
+                                      &cont_word, 1);
+    }
     if (err) {
         s->pages[target].state = PAGE_GARBAGE;
         return err;
@@ -306,7 +368,8 @@ static int open_page(dt_store_t *s, int overwrite)
     s->pages[target].state = PAGE_LIVE;
     s->pages[target].seq = s->next_seq;
     s->pages[target].base_id = s->next_id;
-    s->pages[target].end = PAGE_HDR_BYTES;
+    s->pages[target].cont = (uint16_t)cont;
+    s->pages[target].end = PAGE_HDR_BYTES + cont;
     s->next_seq++;
     s->order[s->live++] = (uint8_t)target;
     return DT_STORE_OK;
@@ -334,23 +397,57 @@ static int program_bytes(dt_store_t *s, uint32_t off, const uint8_t *src, uint32
     return DT_STORE_OK;
 }
 
+/* Make sure `pages` free pages exist for an append whose record starts on the newest page
+ * (keep_newest) or on a page of its own. STOP: DT_STORE_ERR_FULL, nothing written.
+ * OVERWRITE: drop the oldest pages until there is room, never the newest when the record
+ * starts on it (dt_store_max_sample guarantees that is never needed). */
+static int reserve_pages(dt_store_t *s, uint32_t pages, int keep_newest)
+{
+    const uint32_t npages = s->flash->page_count;
+    if (npages - s->live >= pages) {
+        return DT_STORE_OK;
+    }
+    if (s->policy != DT_STORE_FULL_OVERWRITE_OLDEST) {
+        return DT_STORE_ERR_FULL;
+    }
+    while (npages - s->live < pages) {
+        int err;
+        if (s->live == 0 || (keep_newest && s->live == 1)) {
+            return DT_STORE_ERR_TOO_BIG;
+        }
+        err = drop_oldest(s);
+        if (err) {
+            return err;
+        }
+    }
+    return DT_STORE_OK;
+}
+
 static int append_locked(dt_store_t *s, const dt_sample_meta_t *meta, const uint8_t *data,
                          uint32_t len, uint32_t *id)
 {
+    const uint32_t psize = s->flash->page_size;
     const uint32_t need = REC_HDR_BYTES + round4(len);
     const uint32_t committed = REC_COMMITTED;
     dt_store_page_t *pg = NULL;
-    uint32_t w[6], off;
+    uint32_t w[6], off, first, left, done, extra;
     int err;
 
+    /* The record starts on the newest page if its header fits there (section 4). */
     if (s->live > 0) {
         pg = &s->pages[s->order[s->live - 1u]];
-        if (pg->closed || pg->end + need > s->flash->page_size) {
+        if (pg->closed || pg->end + REC_HDR_BYTES > psize) {
             pg = NULL;
         }
     }
+    first = pg != NULL ? psize - pg->end : page_room(s);
+    extra = need > first ? (need - first + page_room(s) - 1u) / page_room(s) : 0u;
+    err = reserve_pages(s, extra + (pg == NULL ? 1u : 0u), pg != NULL);
+    if (err) {
+        return err;
+    }
     if (pg == NULL) {
-        err = open_page(s, s->policy == DT_STORE_FULL_OVERWRITE_OLDEST);
+        err = open_page(s, 0, 0);
         if (err) {
             return err;
         }
@@ -365,10 +462,24 @@ static int append_locked(dt_store_t *s, const dt_sample_meta_t *meta, const uint
     memcpy(&w[R_DRIPS], &meta->drips, 4);
     w[R_CRC] = dt_store_crc32(dt_store_crc32(0, &w[R_LEN], 16), data, len);
 
-    /* Everything but the commit word first; the commit word makes the record exist. */
+    /* Everything but the commit word first, the continuation pages included; the commit
+     * word makes the record exist. */
+    done = len < first - REC_HDR_BYTES ? len : first - REC_HDR_BYTES;
     err = s->flash->program_words(s->flash, off + 4u, &w[R_LEN], 5);
     if (!err) {
-        err = program_bytes(s, off + REC_HDR_BYTES, data, len);
+        err = program_bytes(s, off + REC_HDR_BYTES, data, done);
+    }
+    left = need > first ? need - first : 0u;
+    while (!err && left > 0) {
+        const uint32_t here = left < page_room(s) ? left : page_room(s);
+        const uint32_t bytes = len - done < here ? len - done : here;
+        err = open_page(s, 0, here);
+        if (!err) {
+            err = program_bytes(s, page_off(s, s->order[s->live - 1u]) + PAGE_HDR_BYTES,
+                                data + done, bytes);
+        }
+        done += bytes;
+        left -= here;
     }
     if (!err) {
         err = s->flash->program_words(s->flash, off, &committed, 1);
@@ -379,7 +490,12 @@ static int append_locked(dt_store_t *s, const dt_sample_meta_t *meta, const uint
     }
     pg->count++;
     pg->last_id = s->next_id;
-    pg->end += need;
+    if (need > first) {
+        pg->spill = need - first;
+        pg->end = psize;
+    } else {
+        pg->end += need;
+    }
     s->total++;
     if (id != NULL) {
         *id = s->next_id;
@@ -422,10 +538,12 @@ int dt_store_append(dt_store_t *store, const dt_sample_meta_t *meta, const void 
 
 /// Reading ///
 
-/* Find the record at position k of a LIVE page; *off gets its flash offset. */
-static int locate_in_page(const dt_store_t *s, uint32_t page, uint32_t k, uint32_t *off)
+/* Find the record at position k of the LIVE page order[i]; *off gets its flash offset.
+ * Only a page's last record can continue on later pages, so skipping stays in the page. */
+static int locate_in_page(const dt_store_t *s, uint32_t i, uint32_t k, uint32_t *off)
 {
-    uint32_t o = page_off(s, page) + PAGE_HDR_BYTES;
+    const uint32_t page = s->order[i];
+    uint32_t o = page_off(s, page) + PAGE_HDR_BYTES + s->pages[page].cont;
     while (k--) {
         uint32_t w[2], n;
         int err = flash_read(s, o, w, sizeof(w));
@@ -439,9 +557,38 @@ static int locate_in_page(const dt_store_t *s, uint32_t page, uint32_t k, uint32
     return DT_STORE_OK;
 }
 
-static int read_at(const dt_store_t *s, uint32_t off, dt_sample_meta_t *meta, void *buf,
-                   uint32_t buf_len, uint32_t *out_len)
+/* Read the payload of a record whose header is at off on page order[i]: from its own page,
+ * then from the continuation area of the pages after it (recovery checked they exist). */
+static int read_payload(const dt_store_t *s, uint32_t i, uint32_t off, uint8_t *buf,
+                        uint32_t n)
 {
+    const uint32_t psize = s->flash->page_size;
+    uint32_t here = psize - (off - page_off(s, s->order[i])) - REC_HDR_BYTES;
+    uint32_t done = 0;
+    uint32_t src = off + REC_HDR_BYTES;
+    while (done < n) {
+        uint32_t chunk = n - done < here ? n - done : here;
+        int err = flash_read(s, src, buf + done, chunk);
+        if (err) {
+            return err;
+        }
+        done += chunk;
+        if (++i >= s->live && done < n) {
+            return DT_STORE_ERR_CORRUPT;
+        }
+        if (done < n) {
+            src = page_off(s, s->order[i]) + PAGE_HDR_BYTES;
+            here = page_room(s);
+        }
+    }
+    return DT_STORE_OK;
+}
+
+/* The record at off, the k-th of page order[i]. */
+static int read_at(const dt_store_t *s, uint32_t i, uint32_t k, uint32_t off,
+                   dt_sample_meta_t *meta, void *buf, uint32_t buf_len, uint32_t *out_len)
+{
+    const dt_store_page_t *pg = &s->pages[s->order[i]];
     uint32_t w[6], n;
     int err = flash_read(s, off, w, sizeof(w));
     if (err) {
@@ -457,13 +604,13 @@ static int read_at(const dt_store_t *s, uint32_t off, dt_sample_meta_t *meta, vo
     if (n > 0 && buf == NULL) {
         return DT_STORE_ERR_ARG;
     }
-    if (n > 0) {
-        err = flash_read(s, off + REC_HDR_BYTES, buf, n);
-        if (err) {
-            return err;
-        }
+    /* A last record whose continuation pages are gone (section 6) reads as corrupt. */
+    err = (pg->broken && k + 1u == pg->count) ? DT_STORE_ERR_CORRUPT
+                                              : read_payload(s, i, off, buf, n);
+    if (err && err != DT_STORE_ERR_CORRUPT) {
+        return err;
     }
-    if (dt_store_crc32(dt_store_crc32(0, &w[R_LEN], 16), buf, n) != w[R_CRC]) {
+    if (err || dt_store_crc32(dt_store_crc32(0, &w[R_LEN], 16), buf, n) != w[R_CRC]) {
         if (n > 0) {
             memset(buf, 0, n);
         }
@@ -488,14 +635,13 @@ int dt_store_read(const dt_store_t *store, uint32_t index, dt_sample_meta_t *met
         return err;
     }
     for (i = 0; i < store->live; i++) {
-        uint32_t page = store->order[i];
-        uint32_t count = store->pages[page].count;
+        uint32_t count = store->pages[store->order[i]].count;
         if (index < count) {
-            err = locate_in_page(store, page, index, &off);
+            err = locate_in_page(store, i, index, &off);
             if (err) {
                 return err;
             }
-            return read_at(store, off, meta, buf, buf_len, out_len);
+            return read_at(store, i, index, off, meta, buf, buf_len, out_len);
         }
         index -= count;
     }
@@ -514,7 +660,7 @@ int dt_store_read_id(const dt_store_t *store, uint32_t id, dt_sample_meta_t *met
     for (i = 0; i < store->live; i++) {
         uint32_t page = store->order[i];
         const dt_store_page_t *pg = &store->pages[page];
-        uint32_t off = page_off(store, page) + PAGE_HDR_BYTES;
+        uint32_t off = page_off(store, page) + PAGE_HDR_BYTES + pg->cont;
         if (pg->count == 0 || id < pg->base_id || id > pg->last_id) {
             continue;
         }
@@ -527,7 +673,7 @@ int dt_store_read_id(const dt_store_t *store, uint32_t id, dt_sample_meta_t *met
                 return err;
             }
             if (w[R_ID] == id) {
-                return read_at(store, off, meta, buf, buf_len, out_len);
+                return read_at(store, i, k, off, meta, buf, buf_len, out_len);
             }
             (void)len_ok(w[R_LEN], &n);
             off += REC_HDR_BYTES + round4(n);
@@ -547,19 +693,16 @@ int dt_store_erase_all(dt_store_t *store)
         return err;
     }
     /* A fresh page first, so base_id keeps ids monotonic even if every other page goes. */
-    err = open_page(store, 1);
+    err = open_page(store, 1, 0);
     if (err) {
         goto fail;
     }
     keep = store->order[store->live - 1u];
     while (store->live > 1) {
-        p = store->order[0];
-        drop_from_log(store, p);
-        err = retire_and_erase(store, p);
+        err = drop_oldest(store);
         if (err) {
             goto fail;
         }
-        store->pages[p].state = PAGE_ERASED;
     }
     for (p = 0; p < store->flash->page_count; p++) {
         if (p != keep && store->pages[p].state == PAGE_GARBAGE) {
@@ -587,7 +730,9 @@ uint32_t dt_store_max_sample(const dt_store_t *store)
     if (store == NULL || store->flash == NULL) {
         return 0;
     }
-    m = store->flash->page_size - PAGE_HDR_BYTES - REC_HDR_BYTES;
+    /* A record always fits in page_count - 1 pages, so overwrite-oldest never has to drop
+     * the page the record starts on (section 5). */
+    m = (store->flash->page_count - 1u) * page_room(store) - REC_HDR_BYTES;
     return m < MAX_PAYLOAD ? m : MAX_PAYLOAD;
 }
 
@@ -607,7 +752,7 @@ uint32_t dt_store_free_bytes(const dt_store_t *store)
     }
     for (p = 0; p < store->flash->page_count; p++) {
         if (store->pages[p].state != PAGE_LIVE) {
-            total += psize - PAGE_HDR_BYTES;
+            total += page_room(store);
         }
     }
     return total;
@@ -615,7 +760,7 @@ uint32_t dt_store_free_bytes(const dt_store_t *store)
 
 uint32_t dt_store_capacity_bytes(const dt_store_t *store)
 {
-    return store->flash->page_count * (store->flash->page_size - PAGE_HDR_BYTES);
+    return store->flash->page_count * page_room(store);
 }
 
 uint32_t dt_store_next_id(const dt_store_t *store)

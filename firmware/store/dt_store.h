@@ -5,13 +5,14 @@
  * contract.
  *
  * No malloc: a dt_store_t is a fixed-size struct the caller owns (about
- * 28 + 21 * DT_STORE_MAX_PAGES bytes). Not thread-safe: one caller at a time.
+ * 28 + 29 * DT_STORE_MAX_PAGES bytes). Not thread-safe: one caller at a time.
  * Every function returns a dt_store_status_t (negative = error) unless said otherwise.
  *
  * Samples are addressed either by index (0 = oldest in the store, count - 1 = newest)
  * or by id (assigned by dt_store_append, strictly increasing, never reused).
- * Finding a record walks the records of one page, so a read costs at most
- * page_size / 24 small flash reads plus the payload.
+ * A sample may be larger than a page: its record then continues on the next pages
+ * (docs/storage-format.md, section 3). Finding a record walks the records of one page, so a
+ * read costs at most page_size / 24 small flash reads plus the payload.
  */
 #ifndef DT_STORE_H
 #define DT_STORE_H
@@ -20,7 +21,7 @@
 
 #include "dt_flash.h"
 
-#define DT_STORE_FORMAT_VERSION 1u
+#define DT_STORE_FORMAT_VERSION 2u
 
 #ifndef DT_STORE_MAX_PAGES
 #define DT_STORE_MAX_PAGES 64u
@@ -45,11 +46,16 @@ typedef struct {
 typedef struct {
     uint32_t seq;
     uint32_t base_id;
-    uint32_t last_id;   /* id of the last committed record (valid if count > 0) */
-    uint32_t end;       /* offset after the last committed record                */
-    uint16_t count;     /* committed records                                     */
-    uint8_t state;      /* erased / live / garbage                               */
-    uint8_t closed;     /* torn record found: never append here again            */
+    uint32_t last_id;   /* id of the last committed record (valid if count > 0)    */
+    uint32_t end;       /* offset after the last committed record (page_size when
+                           the last record continues on the next pages)            */
+    uint32_t spill;     /* bytes of the last record that lie on later pages        */
+    uint16_t cont;      /* bytes after the header continuing an earlier record     */
+    uint16_t count;     /* committed records that start on this page               */
+    uint8_t state;      /* erased / live / garbage                                 */
+    uint8_t closed;     /* torn record found: never append here again              */
+    uint8_t broken;     /* the last record's continuation is missing: it reads
+                           DT_STORE_ERR_CORRUPT                                    */
 } dt_store_page_t;
 
 typedef struct {
@@ -103,15 +109,17 @@ int dt_store_read_id(const dt_store_t *store, uint32_t id, dt_sample_meta_t *met
  * A power cut in the middle leaves a suffix of the log. */
 int dt_store_erase_all(dt_store_t *store);
 
-/* Largest payload one append accepts: min(page_size - 48, 65535). */
+/* Largest payload one append accepts: min((page_count - 1) * (page_size - 28) - 24, 65535).
+ * A record may span pages; it always fits in page_count - 1 of them. */
 uint32_t dt_store_max_sample(const dt_store_t *store);
 
 /* Payload-plus-record-header bytes that can be appended before the store is full (before
  * STOP refuses or OVERWRITE drops samples): room left in the newest page plus every free
- * page's page_size - 24. A record of n bytes needs 24 + round_up(n, 4). */
+ * page's page_size - 28. A record of n bytes needs 24 + round_up(n, 4), and its 24-byte
+ * header must fit on the page it starts on. */
 uint32_t dt_store_free_bytes(const dt_store_t *store);
 
-/* Bytes for records in an empty store: page_count * (page_size - 24). */
+/* Bytes for records in an empty store: page_count * (page_size - 28). */
 uint32_t dt_store_capacity_bytes(const dt_store_t *store);
 
 /* The id the next append will get. */
