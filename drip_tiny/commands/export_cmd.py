@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from ..boards import DEFAULT_BOARD, board_names
+from .run_argument import FITTED, add_run_argument, resolve_run
 
 NAME = "export"
 HELP = "write a standalone firmware project for a board and build it"
@@ -21,7 +22,7 @@ DESCRIPTION = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run", type=Path, help="run directory with thresholds (`drip-tiny fit`)")
+    add_run_argument(parser, needs=FITTED)
     parser.add_argument("--board", default=DEFAULT_BOARD,
                         help=f"target board: {', '.join(board_names())}")
     parser.add_argument("--out", type=Path, default=None, metavar="DIR",
@@ -37,6 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    resolve_run(args, needs=FITTED)
     from ..export import export_project
 
     out = args.out or Path("build") / args.board

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from ..drip.thresholds import GROUP_BY, PATHS
 from ..drip.variants import DEFAULT_VARIANT, VARIANTS
+from .run_argument import TRAINED, add_run_argument, resolve_run
 
 NAME = "fit"
 HELP = "fit the per-class DRIP thresholds of a run on its validation split"
@@ -19,7 +19,7 @@ DESCRIPTION = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run", type=Path, help="run directory written by `drip-tiny train`")
+    add_run_argument(parser, needs=TRAINED)
     parser.add_argument("--dpw", type=float, default=25.0,
                         help="discard percentage window: the share of each class's validation "
                              "scores the window holds, in percent")
@@ -34,6 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    resolve_run(args, needs=TRAINED)
     from ..fit_run import fit_run
 
     result = fit_run(args.run, dpw=args.dpw, variant=args.variant, path=args.path,

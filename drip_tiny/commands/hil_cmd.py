@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from ..splits import SPLIT_NAMES
+from .run_argument import FITTED, add_run_argument, resolve_run
 
 NAME = "hil"
 HELP = "stream a split to a device (real or emulated) and check every answer bit for bit"
@@ -23,7 +24,7 @@ DESCRIPTION = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run", type=Path, help="run directory with thresholds (drip-tiny fit)")
+    add_run_argument(parser, needs=FITTED)
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--port", help="serial port or pyserial URL (/dev/ttyACM0, "
                                       "socket://127.0.0.1:PORT, rfc2217://...)")
@@ -138,6 +139,7 @@ def run(args: argparse.Namespace) -> int:
         if path is not None and not path.absolute().parent.is_dir():
             raise ConfigError(f"cannot write {path}: the folder {path.absolute().parent} "
                               "does not exist")
+    resolve_run(args, needs=FITTED)
     from ..link.stream import run_reference
 
     run_reference(args.run)  # a missing or unfitted run fails before any port is opened

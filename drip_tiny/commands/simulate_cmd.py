@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..drip.thresholds import PATHS
 from ..splits import SPLIT_NAMES
+from .run_argument import FITTED, TRAINED, add_run_argument, resolve_run
 
 NAME = "simulate"
 HELP = "stream a split through the reference model and apply the keep/drop thresholds"
@@ -19,7 +20,7 @@ DESCRIPTION = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run", type=Path, help="run directory with thresholds (`drip-tiny fit`)")
+    add_run_argument(parser, needs=FITTED)
     parser.add_argument("--split", choices=SPLIT_NAMES, default="production")
     parser.add_argument("--thresholds", type=Path, default=None,
                         help="thresholds file (default RUN/thresholds.json)")
@@ -35,6 +36,8 @@ def _pct(value) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    # With --thresholds FILE the run gives only the model and the split: trained is enough.
+    resolve_run(args, needs=TRAINED if args.thresholds is not None else FITTED)
     from ..rundir import replace_files
     from ..simulate_run import simulate_run
 
