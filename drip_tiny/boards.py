@@ -31,6 +31,10 @@ class MemoryRegion:
         return "w" not in self.access
 
 
+# dt_store.h keeps page numbers in a byte.
+STORE_MAX_PAGES = 256
+
+
 @dataclass(frozen=True)
 class FlashArea:
     """A reserved flash range (the sample store, the settings pages)."""
@@ -87,6 +91,14 @@ class Board:
     qemu: QemuSettings | None
 
     @property
+    def app_defines(self) -> tuple[str, ...]:
+        """-D flags of the firmware app: board.json's, and the store's page count, so the
+        store's RAM state (dt_store_t, about 29 bytes a page) is sized to the board."""
+        if self.store is None:
+            return self.defines
+        return (*self.defines, f"DT_STORE_MAX_PAGES={self.store.pages}u")
+
+    @property
     def bench_dir(self) -> Path:
         """The benchmark support: dt_bench.{h,c} markers, dt_bench_model.c main."""
         return self.directory / "bench"
@@ -140,6 +152,9 @@ def _flash_area(data: dict, key: str, where: str) -> FlashArea | None:
                           "positive multiple of 4")
     if result.pages < 2:
         raise ConfigError(f"{w}: needs at least 2 pages")
+    if key == "store" and result.pages > STORE_MAX_PAGES:
+        raise ConfigError(f"{w}: the sample store takes at most {STORE_MAX_PAGES} pages "
+                          f"(docs/storage-format.md), not {result.pages}; use larger pages")
     return result
 
 

@@ -40,14 +40,21 @@ MODES = ("clean", "low", "high")
 # 4 pages of 256 bytes: two digits samples a page, so the workload fills and wraps often.
 SMALL_STORE = ["DT_HOST_STORE_PAGES=4", "DT_HOST_PAGE_BYTES=256",
                "DT_APP_STORE_POLICY=DT_STORE_FULL_OVERWRITE_OLDEST"]
+# 12 pages of 64 bytes (36 for records): each 64-byte digits sample spans three pages, four
+# fill the store, and wrapping drops pages that hold the heads of samples. The settings
+# pages stay 256 bytes, room for a thresholds record.
+SPANNING_STORE = ["DT_HOST_STORE_PAGES=12", "DT_HOST_PAGE_BYTES=64",
+                  "DT_HOST_SETTINGS_PAGE_BYTES=256",
+                  "DT_APP_STORE_POLICY=DT_STORE_FULL_OVERWRITE_OLDEST"]
+STORES = {"small": SMALL_STORE, "spanning": SPANNING_STORE}
 
 
 class PowerCut(Exception):
     """The firmware process died at its cut (exit 3)."""
 
 
-def build(run, out_dir, sanitize=True) -> Path:
-    return build_host_firmware(run, out_dir, defines=SMALL_STORE, sanitize=sanitize)
+def build(run, out_dir, sanitize=True, store: str = "small") -> Path:
+    return build_host_firmware(run, out_dir, defines=STORES[store], sanitize=sanitize)
 
 
 def keep_all_thresholds(classes: int = 10) -> bytes:

@@ -348,6 +348,28 @@ def test_precheck_names_what_does_not_fit(fitted_run, firmware, tmp_path):
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
 
 
+def test_a_sample_the_store_cannot_hold_is_refused_before_building(fitted_run, firmware,
+                                                                     tmp_path):
+    flash = MemoryRegion("FLASH", 0, 1 << 20, "rx")
+    ram = MemoryRegion("RAM", 0x20000000, 64 * 1024, "rwx")
+    # 2 pages of 64 bytes: a record of at most 1 x (64 - 28) - 24 = 12 bytes; digits has 64.
+    tiny = mps2(memory=(flash, ram), store=FlashArea(0x80000, 128, 64))
+    with pytest.raises(ExportError, match=r"a sample of this model \(64 bytes\) cannot be "
+                                          r"stored: the sample store \(2 pages of 64 bytes\) "
+                                          r"takes samples of at most 12 bytes"):
+        export_project(fitted_run, tiny, tmp_path / "p", firmware_root=firmware,
+                       build=False)
+    assert not (tmp_path / "p").exists()
+    # Two pages more hold one sample (spanning three pages), and the project says so.
+    four = mps2(memory=(flash, ram), store=FlashArea(0x80000, 256, 64))
+    result = export_project(fitted_run, four, tmp_path / "q", firmware_root=firmware,
+                            build=False)
+    assert result.store.samples == 1
+    manifest = json.loads((tmp_path / "q" / "export.json").read_text())
+    assert manifest["store"] == {"pages": 4, "page_bytes": 64, "sample_bytes": 64,
+                                 "samples": 1, "max_sample_bytes": 84}
+
+
 @needs_arm
 def test_image_larger_than_flash_minus_store_does_not_fit(fitted_run, firmware, tmp_path):
     """Weights alone fit (the pre-check passes), the whole image does not once the store

@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
-from firmware_build import exported, fitted_copy
+from firmware_build import build_host_firmware, exported, fitted_copy
 
 from drip_tiny.cli import main
 from drip_tiny.errors import LinkError
@@ -433,3 +433,39 @@ def test_the_raw_link_measurement_resends_lost_probe_frames(run, host_export, tm
             after = device.statistics()
             # The probes ran nothing: no sample classified, none stored.
             assert after.classified == before.classified and after.kept == before.kept
+
+
+def test_a_kept_sample_the_store_fails_to_write_fails_the_run(run, tmp_path, capsys):
+    """Data loss is an error even when every answer agrees: a store of 2 pages of 64 bytes
+    cannot take a 64-byte digits sample (TOO_BIG), so every kept sample is lost."""
+    exe = build_host_firmware(run, tmp_path / "fw",
+                              defines=["DT_HOST_STORE_PAGES=2", "DT_HOST_PAGE_BYTES=64"])
+    code = main(["hil", str(run), "--board", "host", "--image", str(exe), "--limit", "30",
+                 "--raw-link", "0", "--json", str(tmp_path / "r.json"),
+                 "--junit", str(tmp_path / "r.xml")])
+    err = capsys.readouterr().err
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["mismatches"] == []  # the answers agree; the data is what was lost
+    assert report["kept"] > 0 and report["stored"] == 0
+    assert report["store_failures"] == report["kept"]
+    assert code == 1
+    assert f"error: {report['kept']} kept sample(s) were not stored" in err
+    suite = ET.parse(tmp_path / "r.xml").getroot().find("testsuite")
+    assert int(suite.get("failures")) == report["kept"]
+    assert len(suite.findall("testcase/failure[@type='store_error']")) == report["kept"]
+
+
+def test_a_full_store_under_the_stop_policy_is_reported_not_an_error(run, tmp_path, capsys):
+    """2 pages of 256 bytes hold five 64-byte samples; the rest find the store full, which
+    the stop policy promises (the stored ones are kept), so the run passes and says so."""
+    exe = build_host_firmware(run, tmp_path / "fw",
+                              defines=["DT_HOST_STORE_PAGES=2", "DT_HOST_PAGE_BYTES=256"])
+    code = main(["hil", str(run), "--board", "host", "--image", str(exe), "--limit", "40",
+                 "--raw-link", "0", "--json", str(tmp_path / "r.json")])
+    out = capsys.readouterr().out
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["kept"] > 5
+    assert report["stored"] == 5 and report["store_full"] == report["kept"] - 5
+    assert report["store_failures"] == 0
+    assert code == 0
+    assert (f"stored 5, store full {report['store_full']}, store errors 0") in out

@@ -50,8 +50,13 @@
 #ifndef DT_HOST_SETTINGS_PAGES
 #define DT_HOST_SETTINGS_PAGES 2u
 #endif
+/* Tests shrink the store's pages below a settings record (e.g. 64 bytes, so samples span
+ * pages); the settings pages keep their own size then. */
+#ifndef DT_HOST_SETTINGS_PAGE_BYTES
+#define DT_HOST_SETTINGS_PAGE_BYTES DT_HOST_PAGE_BYTES
+#endif
 #define STORE_BYTES (DT_HOST_PAGE_BYTES * DT_HOST_STORE_PAGES)
-#define SETTINGS_BYTES (DT_HOST_PAGE_BYTES * DT_HOST_SETTINGS_PAGES)
+#define SETTINGS_BYTES (DT_HOST_SETTINGS_PAGE_BYTES * DT_HOST_SETTINGS_PAGES)
 #define FLASH_FILE_BYTES (STORE_BYTES + SETTINGS_BYTES)
 
 /* One file-backed region: the simulator and where it lives in the file. */
@@ -214,11 +219,12 @@ static int region_erase(const dt_flash_t *f, uint32_t page)
     return err;
 }
 
-static void region_init(region_t *r, uint32_t file_offset, uint32_t pages)
+static void region_init(region_t *r, uint32_t file_offset, uint32_t page_bytes,
+                        uint32_t pages)
 {
     uint8_t *mem = host.memory + file_offset;
     /* The simulator starts erased; the file's contents are copied in after. */
-    if (dt_flash_sim_init(&r->sim, mem, DT_HOST_PAGE_BYTES, pages) != DT_STORE_OK) {
+    if (dt_flash_sim_init(&r->sim, mem, page_bytes, pages) != DT_STORE_OK) {
         fprintf(stderr, "firmware (host board): bad flash geometry\n");
         exit(2);
     }
@@ -236,8 +242,9 @@ static void flash_open(void)
 {
     struct stat st;
     size_t got = 0;
-    region_init(&host.store, 0, DT_HOST_STORE_PAGES);
-    region_init(&host.settings, STORE_BYTES, DT_HOST_SETTINGS_PAGES);
+    region_init(&host.store, 0, DT_HOST_PAGE_BYTES, DT_HOST_STORE_PAGES);
+    region_init(&host.settings, STORE_BYTES, DT_HOST_SETTINGS_PAGE_BYTES,
+                DT_HOST_SETTINGS_PAGES);
     host.flash_fd = open(host.flash_path, O_RDWR | O_CREAT, 0644);
     if (host.flash_fd < 0 || fstat(host.flash_fd, &st) != 0) {
         die(host.flash_path);

@@ -47,7 +47,9 @@ def run(args: argparse.Namespace) -> int:
                             build=not args.no_build, jobs=args.jobs,
                             optimize=args.optimize, log=log)
     if result.report is not None:
-        print(result.report.format())
+        print(result.report.format())  # it ends with the store's capacity
+    elif result.store is not None:
+        print(result.store.describe())
     if not args.quiet:
         print(f"wrote {len(result.manifest['files'])} files to {result.out} "
               f"(build: make -C {result.out})")

@@ -164,4 +164,11 @@ def run(args: argparse.Namespace) -> int:
         replace_files({p.absolute(): write for p, write in files.items()})
         for path in files:
             print(f"wrote {path}")
-    return 1 if report["mismatches"] else 0
+    if report["store_failures"]:
+        # A kept sample the store could not write is data lost, even when every answer
+        # agrees; a store that is full under the stop policy is reported above, not here.
+        print(f"drip-tiny hil: error: {report['store_failures']} kept sample(s) were not "
+              "stored: the device's store answered an error (data lost); the records with "
+              "store_result \"error\" in --json name them, and docs/hil.md says what to check",
+              file=sys.stderr)
+    return 1 if report["mismatches"] or report["store_failures"] else 0

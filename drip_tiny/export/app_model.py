@@ -19,12 +19,16 @@ from ..resources import shipped_dir
 from ..tflite_file import ModelInfo
 
 APP_MODEL_FILE = "dt_app_model.h"
+# A CLASSIFY request carries the sample and 4 more bytes in a 16-bit payload length
+# (firmware/app/dt_app_config.h).
+MAX_SAMPLE_BYTES = 0xFFFF - 4
 
 
 @dataclass(frozen=True)
 class AppBinding:
     keep: tuple[int, ...]  # tensor indices for codegen.generate(keep=...)
     header: str  # the text of dt_app_model.h
+    input_bytes: int  # one sample: what CLASSIFY carries and the store keeps
 
 
 def app_keep(info: ModelInfo, kernel: DripsKernel) -> list[int]:
@@ -69,6 +73,10 @@ def app_binding(model_bytes: bytes, info: ModelInfo, kernel: DripsKernel,
     n = 1
     for d in dims:
         n *= d
+    if n > MAX_SAMPLE_BYTES:
+        raise ModelError(f"input {x.name!r} has {n:,} bytes; a sample travels in one serial "
+                         f"frame of at most {MAX_SAMPLE_BYTES:,} bytes (docs/protocol.md): "
+                         "use a smaller input (e.g. a shorter clip or a lower resolution)")
     header = env.get_template(APP_MODEL_FILE + ".j2").render(
         version=__version__, sha256=hashlib.sha256(model_bytes).hexdigest(),
         input_bytes=n, input_dims=dims, input_scale=f"{float.hex(float(x.scales[0]))}f",
@@ -77,7 +85,7 @@ def app_binding(model_bytes: bytes, info: ModelInfo, kernel: DripsKernel,
         target_expr=_access(kernel.target.index, info, keep),
         head_exprs=head or ["(const int8_t *)0"],
         variant_id=VARIANTS.index(variant))
-    return AppBinding(keep=tuple(keep), header=header)
+    return AppBinding(keep=tuple(keep), header=header, input_bytes=n)
 
 
 @dataclass(frozen=True)

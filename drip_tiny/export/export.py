@@ -16,6 +16,7 @@ the end: a failure (model too big, build error) leaves no partial project behind
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import hashlib
 import json
@@ -34,6 +35,7 @@ from . import build as build_mod
 from . import makefile, memory
 from .c_array import model_array_sources
 from .project import GENERATED, plan_project
+from .store_capacity import StoreCapacity, store_capacity
 
 EXPORT_JSON = "export.json"
 REPORT_TXT = "memory-report.txt"
@@ -52,6 +54,7 @@ class ExportResult:
     images: dict[str, Path]  # "elf", "map", "hex", "uf2" -> file, when built
     report: memory.MemoryReport | None  # when built
     manifest: dict  # the content of export.json
+    store: StoreCapacity | None  # the board's sample store against this model's samples
 
 
 def check_writable(out: Path, force: bool) -> None:
@@ -137,7 +140,8 @@ def export_project(run, board: str | Board, out, *, force: bool = False, build: 
         weights = emit.weight_bytes(sources.program)
         arena = sources.program.arena_bytes
         work = sources.kernel.work_bytes
-        memory.precheck(board, weights, arena, work)
+        store = store_capacity(board.store, sources.binding.input_bytes)
+        memory.precheck(board, weights, arena, work, store)
 
         for dest, path in plan.copies.items():
             (stage / dest).parent.mkdir(parents=True, exist_ok=True)
@@ -158,8 +162,10 @@ def export_project(run, board: str | Board, out, *, force: bool = False, build: 
         if notice is None:
             say(f"building the {board.name} firmware (make -C {out})")
             build_mod.run_make(stage, board, jobs=jobs)
-            report = memory.report_from_build(board, stage / images["elf"],
-                                              stage / images["map"], project_dir=stage)
+            report = dataclasses.replace(
+                memory.report_from_build(board, stage / images["elf"], stage / images["map"],
+                                         project_dir=stage),
+                store=store)
             (stage / REPORT_TXT).write_text(report.format() + "\n")
             (stage / REPORT_JSON).write_text(json.dumps(report.to_json(), indent=2) + "\n")
             memory.check_fits(report)
@@ -179,6 +185,7 @@ def export_project(run, board: str | Board, out, *, force: bool = False, build: 
             "thresholds": thresholds,
             "codegen": {"arena_bytes": arena, "weight_bytes": weights,
                         "drip_work_bytes": work, "files": list(sources.files)},
+            "store": store.to_json() if store is not None else None,
             "flash_simulated": plan.flash_sim,
             "build": {"command": f"make -C {out}", "built": notice is None,
                       "optimize": makefile.OPTIMIZE[optimize],
@@ -192,4 +199,4 @@ def export_project(run, board: str | Board, out, *, force: bool = False, build: 
         (stage / EXPORT_JSON).write_text(json.dumps(manifest, indent=2) + "\n")
     built_images = {k: out / v for k, v in images.items()} if notice is None else {}
     return ExportResult(out=out, board=board.name, built=notice is None, notice=notice,
-                        images=built_images, report=report, manifest=manifest)
+                        images=built_images, report=report, manifest=manifest, store=store)

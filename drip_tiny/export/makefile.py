@@ -64,7 +64,7 @@ def render_makefile(board: Board, sources: list[str], include_dirs: list[str],
     lines += [
         "",
         f"ARCH = {' '.join(board.cflags)}",
-        f"DEFINES = {' '.join('-D' + d for d in board.defines)}",
+        f"DEFINES = {' '.join('-D' + d for d in board.app_defines)}",
         f"INCLUDES = {' '.join('-I' + d for d in include_dirs)}",
         f"OPT = {OPTIMIZE[optimize]}",
         f"CFLAGS = $(ARCH) $(OPT) {' '.join(COMMON_CFLAGS)} $(DEFINES) $(INCLUDES)",

@@ -36,6 +36,7 @@ from pathlib import Path
 
 from ..boards import Board, FlashArea, MemoryRegion
 from ..errors import ExportError
+from .store_capacity import StoreCapacity
 
 WEIGHTS = "model weights and parameters"
 MODEL_CODE = "model code and kernels"
@@ -113,13 +114,17 @@ class MemoryReport:
     flash: Budget
     ram: Budget
     other: tuple[Part, ...] = ()  # sections in other regions (e.g. NVRAM), not counted
+    store: StoreCapacity | None = None  # the sample store against this model's samples
 
     @property
     def fits(self) -> bool:
-        return self.flash.excess == 0 and self.ram.excess == 0
+        stores = self.store is None or self.store.samples > 0
+        return self.flash.excess == 0 and self.ram.excess == 0 and stores
 
     def problems(self) -> list[str]:
         out = []
+        if self.store is not None and self.store.samples == 0:
+            out.append(store_problem(self.store))
         for b in (self.flash, self.ram):
             if b.excess:
                 biggest = max(b.parts, key=lambda p: p.bytes)
@@ -140,6 +145,8 @@ class MemoryReport:
             lines.append(f"{'elsewhere (not counted above)':<34} {'bytes':>10}")
             for p in self.other:
                 lines.append(f"  {p.name:<32} {p.bytes:>10,}  {p.source}")
+        if self.store is not None:
+            lines.append(self.store.describe())
         lines.append("fits" if self.fits else "DOES NOT FIT: " + "; ".join(self.problems()))
         return "\n".join(lines)
 
@@ -147,7 +154,8 @@ class MemoryReport:
         return {"board": self.board, "elf": self.elf, "fits": self.fits,
                 "flash": self.flash.to_json(), "ram": self.ram.to_json(),
                 "other": [{"name": p.name, "bytes": p.bytes, "source": p.source}
-                          for p in self.other]}
+                          for p in self.other],
+                "store": self.store.to_json() if self.store is not None else None}
 
 
 # ---- limits ----
@@ -168,12 +176,22 @@ def limits(board: Board, flash: bool) -> tuple[MemoryRegion | None, tuple[Part, 
     return region, reserved
 
 
-def precheck(board: Board, weight_bytes: int, arena_bytes: int, drip_work_bytes: int) -> None:
+def store_problem(store: StoreCapacity) -> str:
+    return (f"a sample of this model ({store.sample_bytes:,} bytes) cannot be stored: the "
+            f"sample store ({store.pages} pages of {store.page_bytes:,} bytes) takes "
+            f"samples of at most {store.max_sample_bytes:,} bytes")
+
+
+def precheck(board: Board, weight_bytes: int, arena_bytes: int, drip_work_bytes: int,
+             store: StoreCapacity | None = None) -> None:
     """Before building: do the model's weights fit the flash and its arena, the DRIP work
-    buffers and the stack the RAM? Raises ExportError naming what does not fit."""
+    buffers and the stack the RAM, and can the store hold one of its samples? Raises
+    ExportError naming what does not fit."""
     flash, flash_reserved = limits(board, True)
     ram, ram_reserved = limits(board, False)
     problems = []
+    if store is not None and store.samples == 0:
+        problems.append(store_problem(store))
     if flash is not None:
         room = flash.bytes - sum(p.bytes for p in flash_reserved)
         if weight_bytes > room:
@@ -190,7 +208,7 @@ def precheck(board: Board, weight_bytes: int, arena_bytes: int, drip_work_bytes:
                             f"{room:,} the board has")
     if problems:
         raise ExportError(f"the model does not fit on {board.name}: " + "; ".join(problems)
-                          + " (a smaller model, or a board with more memory)")
+                          + " (a smaller model or input, or a board with more memory)")
 
 
 # ---- reading the image ----

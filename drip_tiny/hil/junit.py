@@ -1,5 +1,6 @@
 """JUnit XML of a hil report: one <testcase> per sample, a <failure> for each sample whose
-answer differs from the reference; device resets go to <system-out>."""
+answer differs from the reference or that was kept and not stored (a store error); device
+resets go to <system-out>."""
 
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ def junit_xml(report: dict) -> bytes:
     by_index: dict[int, list[dict]] = {}
     for m in report["mismatches"]:
         by_index.setdefault(m["index"], []).append(m)
+    lost = {r["index"] for r in report["records"] if r["device"]["store_result"] == "error"}
     seconds = report["link"]["seconds"] or 0.0
     per_sample = seconds / report["samples"] if report["samples"] else 0.0
     suites = ET.Element("testsuites", name="drip-tiny hil")
     suite = ET.SubElement(suites, "testsuite", {
         "name": f"drip-tiny hil {ident['board']}", "tests": str(report["samples"]),
-        "failures": str(len(by_index)), "errors": "0", "skipped": "0",
+        "failures": str(len(set(by_index) | lost)), "errors": "0", "skipped": "0",
         "time": f"{seconds:.3f}"})
     props = ET.SubElement(suite, "properties")
     for key in ("board", "firmware", "model_hash", "thresholds_hash", "clock_hz"):
@@ -30,6 +32,10 @@ def junit_xml(report: dict) -> bytes:
         i = record["index"]
         case = ET.SubElement(suite, "testcase", classname=classname, name=f"sample_{i:06d}",
                              time=f"{per_sample:.6f}")
+        if i in lost:
+            failure = ET.SubElement(case, "failure", type="store_error",
+                                    message="kept, but the device's store failed to write it")
+            failure.text = f"sample {i}: kept and not stored: data lost"
         for m in by_index.get(i, []):
             failure = ET.SubElement(case, "failure", type="mismatch",
                                     message=f"{m['field']}: device {m['device']}, "

@@ -6,6 +6,7 @@
  *   store_driver <scenario>
  *   store_driver reboot-write FILE | reboot-check FILE   (two processes = a real reboot)
  *   store_driver span-write FILE   (records spanning pages, for the Python reader)
+ *   store_driver capacity PAGE_SIZE PAGES LEN   (samples an empty store takes)
  *
  * Built with -DDT_STORE_ON_TARGET for the emulated mps2-an386 board, it runs every
  * scenario but the file-backed ones and reports through semihosting.
@@ -751,6 +752,24 @@ static void t_reboot_check(const char *path)
     printf("PASS reboot-check count=%u\n", (unsigned)dt_store_count(&g_store));
 }
 
+/* How many samples of len bytes an empty store of pages x page_size takes (STOP policy),
+ * for drip_tiny/export/store_capacity.py to be compared with. */
+static void t_capacity(uint32_t page_size, uint32_t pages, uint32_t len)
+{
+    static uint8_t buf[MAX_FLASH];
+    uint32_t n = 0;
+    dt_sample_meta_t m = sample_meta(0);
+    int err;
+    CHECK(page_size * pages <= MAX_FLASH && len <= sizeof(buf));
+    fresh(page_size, pages, DT_STORE_FULL_STOP);
+    while ((err = dt_store_append(&g_store, &m, buf, len, NULL)) == DT_STORE_OK) {
+        n++;
+    }
+    CHECK(err == DT_STORE_ERR_FULL || (err == DT_STORE_ERR_TOO_BIG && n == 0));
+    printf("PASS capacity max=%u samples=%u\n", (unsigned)dt_store_max_sample(&g_store),
+           (unsigned)n);
+}
+
 /* Records that span pages, for the independent Python reader of the format. */
 static void t_span_write(const char *path)
 {
@@ -1104,6 +1123,11 @@ int main(int argc, char **argv)
     }
     if (!strcmp(t, "reboot-check") && argc > 2) {
         t_reboot_check(argv[2]);
+        return 0;
+    }
+    if (!strcmp(t, "capacity") && argc > 4) {
+        t_capacity((uint32_t)strtoul(argv[2], NULL, 0), (uint32_t)strtoul(argv[3], NULL, 0),
+                   (uint32_t)strtoul(argv[4], NULL, 0));
         return 0;
     }
     if (!strcmp(t, "span-write") && argc > 2) {
