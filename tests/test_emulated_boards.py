@@ -110,6 +110,7 @@ def test_hil_refuses_a_device_with_other_thresholds(run, host_export, tmp_path, 
     err = capsys.readouterr().err
     assert code == 1
     assert "thresholds" in err and "re-export" in err
+    assert "drip-tiny send-thresholds" in err  # the way without reflashing
 
 
 def test_host_board_streams_the_whole_production_split(run, host_export):

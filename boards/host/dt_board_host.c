@@ -318,13 +318,15 @@ void dt_board_init(void)
         host.flash_path = "flash.bin"; /* dt_board_args was not called */
     }
     signal(SIGPIPE, SIG_IGN);
+    /* The flash file first: once the pty's name is printed the host may stop the board
+     * at any moment, and a flash file created half-way would refuse the next start. */
+    flash_open();
     if (host.pty) {
         open_pty();
     } else {
         host.in_fd = STDIN_FILENO;
         host.out_fd = STDOUT_FILENO;
     }
-    flash_open();
 }
 
 const char *dt_board_name(void)

@@ -20,6 +20,15 @@ import numpy as np
 from ..errors import DeviceError, LinkError
 from . import protocol as p
 
+try:
+    import termios
+
+    # A port that fails: pyserial's SerialException is an OSError; its flush (tcdrain)
+    # raises termios.error, which is not.
+    PORT_ERRORS: tuple[type[Exception], ...] = (OSError, termios.error)
+except ImportError:  # no termios (Windows)
+    PORT_ERRORS = (OSError,)
+
 DEFAULT_TIMEOUT = 2.0
 DEFAULT_RETRIES = 3
 READ_CHUNK = 4096
@@ -103,11 +112,14 @@ class Device:
             data = self._read_socket(remaining, want)
         else:
             fd = self._fileno()
-            if fd is not None:
-                ready, _, _ = select.select([fd], [], [], max(0.0, remaining))
-                data = self.port.read(READ_CHUNK) if ready else b""
-            else:
-                data = self.port.read(max(1, getattr(self.port, "in_waiting", 0) or 1))
+            try:
+                if fd is not None:
+                    ready, _, _ = select.select([fd], [], [], max(0.0, remaining))
+                    data = self.port.read(READ_CHUNK) if ready else b""
+                else:
+                    data = self.port.read(max(1, getattr(self.port, "in_waiting", 0) or 1))
+            except PORT_ERRORS as e:
+                raise _port_gone(self.port, "reading", e) from e
         self.bytes_read += len(data)
         return data
 
@@ -173,14 +185,17 @@ class Device:
         """Write one framed packet (after a lone 0x00 that ends any partial frame the device
         holds, the first time or after a resync). flush waits until the OS has sent it
         (tcdrain on a serial port): right for stop-and-wait, a stall for a pipeline."""
-        if not self._synchronized:
-            self.port.write(b"\x00")
-            self.bytes_written += 1
-            self._synchronized = True
-        self.port.write(wire)
-        self.bytes_written += len(wire)
-        if flush and getattr(self.port, "flush", None):
-            self.port.flush()
+        try:
+            if not self._synchronized:
+                self.port.write(b"\x00")
+                self.bytes_written += 1
+                self._synchronized = True
+            self.port.write(wire)
+            self.bytes_written += len(wire)
+            if flush and getattr(self.port, "flush", None):
+                self.port.flush()
+        except PORT_ERRORS as e:
+            raise _port_gone(self.port, "writing to", e) from e
 
     def resync(self) -> None:
         """The device may hold a partial frame (it rebooted, or noise): send 0x00 first."""
@@ -260,9 +275,15 @@ class Device:
                        has_window: Sequence[bool], record_hash: int | None = None) -> int:
         """Replace the thresholds on the device (persisted). Returns their hash."""
         record = p.thresholds_record(lower, upper, has_window)
-        payload = p.set_thresholds_request(record, len(lower), record_hash)
+        return self.set_thresholds_record(record, len(lower), record_hash)
+
+    def set_thresholds_record(self, record: bytes, classes: int,
+                              record_hash: int | None = None) -> int:
+        """SET_THRESHOLDS with the per-class record as it is (the export's encoding:
+        drip_tiny.codegen.drips_kernel.thresholds_record). Returns the hash sent."""
+        payload = p.set_thresholds_request(record, classes, record_hash)
+        self.identity = None  # whatever happens, the thresholds may have changed
         self.request(p.Command.SET_THRESHOLDS, payload)
-        self.identity = None
         return int.from_bytes(payload[2:6], "little")
 
     def reset_thresholds(self) -> None:
@@ -305,8 +326,17 @@ def check_identity(ident: p.Identity, model_hash: int, thresholds_hash: int | No
                         "emulator with) the new image")
     if thresholds_hash is not None and ident.thresholds_hash != thresholds_hash:
         raise LinkError(f"the device uses thresholds {ident.thresholds_hash:08x}, not this "
-                        f"run's {thresholds_hash:08x}: re-export and flash, or send them "
-                        "with SET_THRESHOLDS")
+                        f"run's {thresholds_hash:08x}: send the run's with `drip-tiny "
+                        "send-thresholds RUN --port PORT` (the same model, so no reflash "
+                        "needed), or re-export and flash")
+
+
+def _port_gone(port, doing: str, error: Exception) -> LinkError:
+    """A serial device or pseudo-terminal that fails under a read or write has gone: a
+    USB board reset or unplugged, the host board's process ended."""
+    name = getattr(port, "port", None) or getattr(port, "name", None) or port
+    return LinkError(f"{doing} {name}: {error}; the device went away (it reset, lost power "
+                     "or was unplugged, or the emulator stopped)")
 
 
 def _tcp_socket(port) -> socket.socket | None:

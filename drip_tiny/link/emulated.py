@@ -156,7 +156,8 @@ class HostBoard(EmulatedBoard):
     in a file (kept across restarts: a reboot test restarts with the same file)."""
 
     def __init__(self, executable: str | os.PathLike, flash_file: str | os.PathLike, *,
-                 log_dir: str | os.PathLike | None = None):
+                 log_dir: str | os.PathLike | None = None, args: Sequence[str] = ()):
+        """args: more firmware options (the tests' --cut-at N: boards/host/board.json)."""
         executable = Path(executable)
         if not executable.is_file():
             raise EmulatorError(f"no host firmware at {executable}: export the run with "
@@ -167,8 +168,9 @@ class HostBoard(EmulatedBoard):
             log_dir = self._tmp.name
         self.log_path = Path(log_dir) / "host-board.log"
         self._log = open(self.log_path, "wb")
+        self.flash_file = Path(flash_file)
         self.process = subprocess.Popen(
-            [str(executable), "--pty", "--flash", str(flash_file)],
+            [str(executable), "--pty", "--flash", str(flash_file), *args],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._log)
         self.url = self._read_url()
 
