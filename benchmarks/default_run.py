@@ -39,10 +39,12 @@ CHAIN = [
     ("fit", ["fit", "runs/digits", "--dpw", "25"]),
     ("simulate", ["simulate", "runs/digits", "--split", "production",
                   "--json", "runs/digits/production.json"]),
-    ("export_mps2", ["export", "runs/digits", "--board", "mps2-an386", "--out", "build/mps2-an386"]),
+    ("export_mps2", ["export", "runs/digits", "--board", "mps2-an386",
+                     "--out", "build/mps2-an386"]),
     ("hil", ["hil", "runs/digits", "--board", "mps2-an386", "--image", "build/mps2-an386",
              "--split", "production", "--json", "runs/digits/device.json"]),
-    ("export_nrf52840", ["export", "runs/digits", "--board", "nrf52840", "--out", "build/nrf52840"]),
+    ("export_nrf52840", ["export", "runs/digits", "--board", "nrf52840",
+                         "--out", "build/nrf52840"]),
 ]
 
 
