@@ -84,3 +84,52 @@ def test_an_omitted_depthwise_bias_is_no_bias(codegen_cache):
         expected = two.run(x)[0]
         assert len(np.unique(expected)) > 1
         assert np.array_equal(omitted.run(x)[0], expected)
+
+
+def _benchmark_module(monkeypatch):
+    import importlib.util
+    import sys
+
+    script = BENCHMARK.with_suffix(".py")
+    spec = importlib.util.spec_from_file_location("bench_codegen_random", script)
+    module = importlib.util.module_from_spec(spec)
+    # The worker process finds the module's functions by name (forked, it shares sys.modules).
+    monkeypatch.setitem(sys.modules, spec.name, module)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_benchmark_script_writes_its_table(monkeypatch, tmp_path):
+    module = _benchmark_module(monkeypatch)
+    assert module.main(["--models", "2", "--out", str(tmp_path)]) == 0
+    result = json.loads((tmp_path / "codegen_random.json").read_text())
+    assert result["models"] == result["bit_exact"] == 2 and result["failures"] == []
+    assert result["max_abs_diff"] == 0 and result["values_compared"] > 0
+    assert "**2 of 2 models bit-exact**" in (tmp_path / "codegen_random.md").read_text()
+
+
+def _crash_on_seed_one(seed, cache):
+    import faulthandler
+    import os
+    import signal
+
+    if seed == 1:
+        faulthandler.disable()  # pytest's handler would print this process's stack
+        os.kill(os.getpid(), signal.SIGSEGV)
+    return _real_compare(seed, cache)
+
+
+_real_compare = None
+
+
+def test_a_model_that_crashes_is_reported_with_its_seed(monkeypatch, tmp_path):
+    global _real_compare
+    module = _benchmark_module(monkeypatch)
+    _real_compare = module._compare
+    monkeypatch.setattr(module, "_compare", _crash_on_seed_one)
+    assert module.main(["--models", "3", "--out", str(tmp_path)]) == 1
+    result = json.loads((tmp_path / "codegen_random.json").read_text())
+    assert [f["seed"] for f in result["failures"]] == [1]
+    assert "crashed" in result["failures"][0]["error"]
+    assert result["bit_exact"] == 2  # the models after the crash still ran
+    assert "seed 1 (" in (tmp_path / "codegen_random.md").read_text()
