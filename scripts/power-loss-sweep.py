@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
-"""The full power-loss sweep of issue 9: the host firmware (ASan + UBSan, 4-page store,
-overwrite-oldest) cut at every flash operation of the workload in tests/power_loss.py, in
-the three modes (clean, torn low half, torn high half), restarted and checked each time.
-Writes a results table (markdown) and exits 1 if any acknowledged sample was lost or any
-read was corrupt.
+"""The full power-loss sweep of issue 9: the host firmware (ASan + UBSan, overwrite-oldest)
+cut at every flash operation of the workload in tests/power_loss.py, in the three modes
+(clean, torn low half, torn high half), restarted and checked each time. Writes a results
+table (markdown) and exits 1 if any acknowledged sample was lost or any read was corrupt.
 
-    scripts/power-loss-sweep.py [--run /work/runs/digits] [--every 1] [--out FILE]
+--store: small (4 pages of 256 bytes, digits samples two a page), spanning (12 pages of 64
+bytes, each digits sample over three pages) or audio (the host board's 16 pages of 4 KB,
+for a run of the 1D audio model: a clip over four pages).
+
+    scripts/power-loss-sweep.py [--run /work/runs/digits] [--store small] [--every 1] [--out FILE]
 """
 from __future__ import annotations
 
@@ -24,18 +27,22 @@ import power_loss as pl  # noqa: E402
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--run", default="/work/runs/digits", help="a trained, fitted run")
+    ap.add_argument("--store", choices=sorted(pl.STORES), default="small",
+                    help="store geometry (see above)")
     ap.add_argument("--every", type=int, default=1, help="try every k-th cut point")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "power_loss_results.md"))
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         t0 = time.monotonic()
-        exe = pl.build(Path(args.run), work / "build")
+        exe = pl.build(Path(args.run), work / "build", store=args.store)
         samples = pl.production_samples(args.run)
-        steps = pl.workload(samples)
+        classes = pl.classes_of(args.run)
+        steps = pl.workload(samples, classes)
         ref = pl.reference_run(exe, work / "ref.bin", steps)
         points = range(1, ref.operations + 1, args.every)
-        _, outcomes, _ = pl.sweep(exe, work / "sweep", samples, points=points)
+        _, outcomes, _ = pl.sweep(exe, work / "sweep", samples, points=points,
+                                  classes=classes)
         seconds = time.monotonic() - t0
     rows = []
     for mode in pl.MODES:
@@ -47,7 +54,8 @@ def main() -> int:
     lines = [
         "# Power-loss sweep (scripts/power-loss-sweep.py)", "",
         f"Workload: {len(steps)} requests (SET_THRESHOLDS, 14 CLASSIFY filling and wrapping "
-        f"a 4 x 256-byte store, STORE_ERASE, 5 CLASSIFY, STORE_ERASE, 4 CLASSIFY), "
+        f"the {args.store} store ({' '.join(pl.STORES[args.store])}), STORE_ERASE, "
+        f"5 CLASSIFY, STORE_ERASE, 4 CLASSIFY), "
         f"{ref.operations} flash operations; cut points 1..{ref.operations} every "
         f"{args.every}; run {args.run}; {seconds:.0f} s wall time in total.", "",
         "| cut mode | cut points tried | acknowledged samples checked | lost acknowledged "

@@ -46,7 +46,10 @@ SMALL_STORE = ["DT_HOST_STORE_PAGES=4", "DT_HOST_PAGE_BYTES=256",
 SPANNING_STORE = ["DT_HOST_STORE_PAGES=12", "DT_HOST_PAGE_BYTES=64",
                   "DT_HOST_SETTINGS_PAGE_BYTES=256",
                   "DT_APP_STORE_POLICY=DT_STORE_FULL_OVERWRITE_OLDEST"]
-STORES = {"small": SMALL_STORE, "spanning": SPANNING_STORE}
+# The host board's own store (16 pages of 4 KB): a one-second audio clip of 16,000 bytes
+# spans four pages, four clips fill it.
+AUDIO_STORE = ["DT_APP_STORE_POLICY=DT_STORE_FULL_OVERWRITE_OLDEST"]
+STORES = {"small": SMALL_STORE, "spanning": SPANNING_STORE, "audio": AUDIO_STORE}
 
 
 class PowerCut(Exception):
@@ -64,9 +67,9 @@ def keep_all_thresholds(classes: int = 10) -> bytes:
     return struct.pack("<HI", classes, zlib.crc32(record)) + record
 
 
-def workload(samples: np.ndarray) -> list[tuple[int, bytes]]:
-    """The requests: thresholds, 14 samples (fills 8 slots, wraps), erase, 5, erase, 4."""
-    steps = [(SET_THRESHOLDS, keep_all_thresholds())]
+def workload(samples: np.ndarray, classes: int = 10) -> list[tuple[int, bytes]]:
+    """The requests: thresholds, 14 samples (fill the store and wrap), erase, 5, erase, 4."""
+    steps = [(SET_THRESHOLDS, keep_all_thresholds(classes))]
     k = 0
 
     def take(n):
@@ -151,8 +154,10 @@ class Firmware:
             f.close()
 
 
-def classify_index(body: bytes, classes: int = 10) -> tuple[int, int]:
-    """(store result, store index) of a CLASSIFY reply body (docs/protocol.md)."""
+def classify_index(body: bytes) -> tuple[int, int]:
+    """(store result, store index) of a CLASSIFY reply body (docs/protocol.md): 23 bytes
+    and one logit per class."""
+    classes = len(body) - 23
     return struct.unpack_from("<BI", body, 1 + classes + 5)
 
 
@@ -255,7 +260,7 @@ def run_cut(exe, flash: Path, steps, ref: Reference, n: int, mode: str) -> Outco
                 corrupt.append(sample_id)
         lost += sorted(must - set(on_flash.values()))
         # The store keeps working: thresholds again (the cut may have hit them), one more.
-        fw.ok(SET_THRESHOLDS, keep_all_thresholds())
+        fw.ok(SET_THRESHOLDS, steps[0][1])
         sample = steps[1][1]
         result, index = classify_index(fw.ok(CLASSIFY, sample))
         works = False
@@ -269,10 +274,11 @@ def run_cut(exe, flash: Path, steps, ref: Reference, n: int, mode: str) -> Outco
     return Outcome(cut, died_at, len(must), lost, corrupt, unreadable, works)
 
 
-def sweep(exe, work: Path, samples: np.ndarray, points=None, modes=MODES, progress=None):
+def sweep(exe, work: Path, samples: np.ndarray, points=None, modes=MODES, progress=None,
+          classes: int = 10):
     """Runs the cuts; returns (reference, outcomes, seconds)."""
     work.mkdir(parents=True, exist_ok=True)
-    steps = workload(samples)
+    steps = workload(samples, classes)
     start = time.monotonic()
     ref = reference_run(exe, work / "reference.bin", steps)
     points = range(1, ref.operations + 1) if points is None else points
@@ -283,6 +289,12 @@ def sweep(exe, work: Path, samples: np.ndarray, points=None, modes=MODES, progre
             if progress:
                 progress(outcomes[-1])
     return ref, outcomes, time.monotonic() - start
+
+
+def classes_of(run) -> int:
+    import json
+
+    return len(json.loads((Path(run) / "metadata.json").read_text())["dataset"]["class_names"])
 
 
 def production_samples(run, count: int = 16) -> np.ndarray:
