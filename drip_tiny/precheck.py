@@ -71,7 +71,7 @@ def check_lowers(model, target_layer: str, x_train: np.ndarray, num_classes: int
     try:
         layout = inspect_int8_model(tflite, num_classes, sample_shape)
     except QuantizationError as exc:
-        raise ModelError(f"model {model.name!r} cannot run on the device: {exc} ({_WHEN})") from None
+        raise _cannot_run(model, exc) from None
     try:
         codegen.build(tflite)  # every operator first, so the earliest refusal is named
         lower_for_device(tflite, layout.target.index, layout.logits.index)
@@ -79,8 +79,12 @@ def check_lowers(model, target_layer: str, x_train: np.ndarray, num_classes: int
         raise _codegen_refusal(converted, layout.info, exc) from None
     except HeadOpError as exc:
         raise _head_refusal(converted, layout.info, exc, target_layer) from None
-    except ModelError as exc:
-        raise ModelError(f"model {model.name!r} cannot run on the device: {exc} ({_WHEN})") from None
+    except ModelError as exc:  # a branching head, an input the firmware cannot carry
+        raise _cannot_run(model, exc) from None
+
+
+def _cannot_run(model, exc: Exception) -> ModelError:
+    return ModelError(f"model {model.name!r} cannot run on the device: {exc} ({_WHEN})")
 
 
 def supported_ops_text() -> str:
@@ -107,7 +111,7 @@ def _who(model, layers, info=None, op=None) -> str:
 
 def _codegen_refusal(model, info, exc: CodegenError) -> ModelError:
     if exc.operator is None:
-        return ModelError(f"model {model.name!r} cannot run on the device: {exc} ({_WHEN})")
+        return _cannot_run(model, exc)
     op = info.operators[exc.operator]
     layer = layer_origin.layer_for_operator(model, info, op)
     if op.name in codegen_ops.supported_ops():
