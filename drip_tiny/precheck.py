@@ -52,8 +52,9 @@ _WHEN = "found before training, on an untrained copy; nothing was trained or wri
 
 def check_lowers(model, target_layer: str, x_train: np.ndarray, num_classes: int,
                  sample_shape: tuple[int, ...], quantize_mode: str) -> None:
-    """Raise ModelError (or QuantizationError, ConfigError) if `model` (logits output,
-    untrained) cannot become the int8 model and generated C that `export` builds."""
+    """Raise ModelError if `model` (logits output, untrained) cannot become the int8 model
+    and generated C that `export` builds (QuantizationError if tfmot cannot wrap it for
+    QAT: its message names the layer)."""
     from . import codegen, quantize
     from .drip.int8_head import HeadOpError
     from .export.app_model import lower_for_device
