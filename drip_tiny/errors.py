@@ -30,7 +30,20 @@ class RunDirError(DripTinyError):
 
 class CodegenError(DripTinyError):
     """A model cannot be turned into C (unsupported op, option or tensor type), or the
-    generated C does not compile."""
+    generated C does not compile.
+
+    When one operator is to blame, `op` (its TFLite name), `operator` (its index in the
+    graph), `option` (the refused builtin option, if that is the problem) and `detail`
+    (the reason, without the operator's location) say which, so callers such as `train`'s
+    pre-check can name the Keras layer it came from."""
+
+    def __init__(self, message: str, *, op: str | None = None, operator: int | None = None,
+                 option: str | None = None, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.op = op
+        self.operator = operator
+        self.option = option
+        self.detail = detail if detail is not None else message
 
 
 class EmulatorError(DripTinyError):

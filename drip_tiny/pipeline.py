@@ -113,10 +113,22 @@ def train_run(config: TrainConfig, log=print) -> TrainResult:
             f"(labels: {'its y' if label_source == 'y' else 'the device predictions'})")
 
     # TensorFlow is imported only now: loading and checking inputs stays fast.
-    from . import models, quantize, train
+    from . import models, precheck, quantize, train
     from .reference.tflm import TflmModel, predict_logits
     from .int8_layout import inspect_int8_model
 
+    # An untrained copy goes through conversion and code generation first, so a model the
+    # device cannot run is refused in seconds, not after training.
+    train.seed_everything(config.seed)
+    t0 = time.perf_counter()
+    _, untrained, target_layer, _ = _build_model(config, dataset)
+    precheck.check_lowers(untrained, target_layer, x_train, dataset.num_classes,
+                          dataset.sample_shape, config.quantize)
+    precheck_seconds = time.perf_counter() - t0
+    log(f"pre-check: the untrained model converts to int8 and lowers to the device's C "
+        f"({precheck_seconds:.1f} s)")
+    # Seeded again and rebuilt: the model trained is the one the same seed gave before the
+    # pre-check existed (the check draws weights and runs the converter).
     train.seed_everything(config.seed)
     architecture, model, target_layer, target_conv = _build_model(config, dataset)
     log(f"model {model.name} ({model.count_params():,} parameters), Grad-CAM target {target_layer!r}")
@@ -164,6 +176,7 @@ def train_run(config: TrainConfig, log=print) -> TrainResult:
         "parameters": int(model.count_params()),
         "epochs": epochs,
         "qat_epochs": qat_epochs,
+        "precheck_seconds": round(precheck_seconds, 2),
         "train_seconds": round(train_seconds, 2),
         "total_seconds": round(time.perf_counter() - started, 2),
     }

@@ -109,8 +109,10 @@ def build(model_bytes: bytes, keep=()) -> Program:
         for o in op.outputs:
             t = info.tensors[o]
             if t.dtype not in C_TYPES or t.dtype not in ("INT8", "FLOAT32"):
-                raise CodegenError(f"{op.name} (operator {i}) writes tensor {t.name!r} of type "
-                                   f"{t.dtype}; only INT8 and FLOAT32 activations are supported")
+                detail = (f"writes tensor {t.name!r} of type {t.dtype}; only INT8 and FLOAT32 "
+                          "activations are supported")
+                raise CodegenError(f"{op.name} (operator {i}) {detail}", op=op.name,
+                                   operator=i, detail=detail)
     program = _plan(info, steps, keep_idx)
     program.sha256 = hashlib.sha256(model_bytes).hexdigest()
     return program

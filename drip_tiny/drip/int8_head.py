@@ -161,12 +161,25 @@ class Int8Head:
 
 # ----------------------------------------------------------------------------- parsing
 
-def _refuse(op: OperatorInfo, tensor: TensorInfo, why: str) -> ModelError:
-    return ModelError(
+class HeadOpError(ModelError):
+    """One operator of the head cannot be differentiated: `op` is it, `why` the reason
+    (so `train`'s pre-check can name the Keras layer it came from)."""
+
+    def __init__(self, message: str, op: OperatorInfo, why: str) -> None:
+        super().__init__(message)
+        self.op = op
+        self.why = why
+
+
+def _refuse(op: OperatorInfo, tensor: TensorInfo, why: str) -> HeadOpError:
+    return HeadOpError(
         f"int8 Grad-CAM cannot differentiate {op.name} (output tensor {tensor.name!r}): {why}. "
-        f"Supported head operators: {', '.join(SUPPORTED_OPS)} with fused activation "
-        f"{'/'.join(_ACTIVATIONS_OK)}; choose a target layer closer to the logits or change "
-        "the head")
+        f"Supported head operators: {supported_head_ops()}; choose a target layer closer to "
+        "the logits or change the head", op=op, why=why)
+
+
+def supported_head_ops() -> str:
+    return f"{', '.join(SUPPORTED_OPS)} with fused activation {'/'.join(_ACTIVATIONS_OK)}"
 
 
 def _step(info: ModelInfo, op: OperatorInfo, current: int) -> HeadStep:

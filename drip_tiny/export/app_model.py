@@ -97,6 +97,30 @@ class ModelSources:
     program: object  # codegen.Program (arena, weights, kernels)
 
 
+def lower_for_device(model_bytes: bytes, target: int, logits: int):
+    """What write_model_sources does to a model, on bytes without a run, writing nothing:
+    the DRIP kernel reads the Grad-CAM head, the firmware binding checks the input, and
+    every operator is lowered with the tensors the firmware keeps. The thresholds are a
+    placeholder (no class has a window): they change constants, never whether the model
+    lowers. Returns the codegen Program; raises ModelError or CodegenError."""
+    from .. import codegen
+    from ..codegen.drips_kernel import generate_drips_kernel
+    from ..drip.thresholds import ClassThreshold, Thresholds
+    from ..drip.variants import DEFAULT_VARIANT
+    from ..tflite_file import read_model
+
+    info = read_model(model_bytes)
+    classes = int(info.tensors[logits].shape[-1])
+    placeholder = Thresholds(
+        variant=DEFAULT_VARIANT, dpw=25.0, path="int8", group_by="predicted",
+        classes=tuple(ClassThreshold(label=c, name=str(c), count=0, window=0, lower=None,
+                                     upper=None, std=None, validation_discarded=0)
+                      for c in range(classes)))
+    kernel = generate_drips_kernel(model_bytes, placeholder, target=target, logits=logits)
+    binding = app_binding(model_bytes, info, kernel, placeholder.variant)
+    return codegen.build(model_bytes, keep=binding.keep)
+
+
 def write_model_sources(run, out_dir) -> ModelSources:
     """Everything model-specific the firmware compiles, into out_dir: dt_model*.{c,h} with
     the kernels they call, drips_kernel.{c,h}, drip_thresholds.h and dt_app_model.h.

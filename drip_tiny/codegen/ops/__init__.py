@@ -85,6 +85,11 @@ _REFUSED = {
 _REFUSED["BATCH_TO_SPACE_ND"] = _REFUSED["SPACE_TO_BATCH_ND"]
 
 
+def refusal(op_name: str) -> str | None:
+    """Why an op the converter writes is refused on purpose, or None."""
+    return _REFUSED.get(op_name)
+
+
 def lower(ctx: OpContext) -> Lowered:
     """Check the operator and derive its C call, or raise CodegenError."""
     module_name = _MODULES.get(ctx.name)
@@ -98,8 +103,9 @@ def lower(ctx: OpContext) -> Lowered:
     except ModuleNotFoundError as exc:
         if exc.name != f"{__name__}.{module_name}":
             raise
-        raise CodegenError(f"{ctx.name} is not supported yet ({ctx.where()}): its kernel "
-                           "has not been merged into this branch") from None
+        detail = "its kernel has not been merged into this branch"
+        raise CodegenError(f"{ctx.name} is not supported yet ({ctx.where()}): {detail}",
+                           op=ctx.name, operator=ctx.index, detail=detail) from None
     _check_options(ctx, getattr(module, "OPTIONS", None))
     if hasattr(module, "lower"):
         return module.lower(ctx)

@@ -99,7 +99,8 @@ class OpContext:
     def fail(self, message: str, option: str | None = None,
              tensor: TensorInfo | None = None) -> CodegenError:
         what = f"option {option}: " if option else ""
-        return CodegenError(f"{self.where(tensor)}: {what}{message}")
+        return CodegenError(f"{self.where(tensor)}: {what}{message}", op=self.name,
+                            operator=self.index, option=option, detail=f"{what}{message}")
 
     def expect_counts(self, inputs: tuple[int, ...], outputs: int = 1) -> None:
         if len(self.op.inputs) not in inputs:
