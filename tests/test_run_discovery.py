@@ -214,6 +214,15 @@ def test_hil_picks_the_run_before_opening_the_port(project, capsys):
                                                    "serial port 'socket://127.0.0.1:1'")
 
 
+def test_send_thresholds_picks_the_run_before_opening_the_port(project, capsys):
+    code = main(["send-thresholds", "--port", "socket://127.0.0.1:1"])
+    lines = capsys.readouterr().err.splitlines()
+    assert code == 1
+    assert lines[0] == ("drip-tiny send-thresholds: using run runs/new (newest fitted run "
+                        "under ./runs)")
+    assert len(lines) == 2 and "cannot open the serial port 'socket://127.0.0.1:1'" in lines[1]
+
+
 def test_the_project_file_names_the_run(project, capsys):
     (project / "drip-tiny.toml").write_text('# the run this folder works on\nrun = "runs/old"\n')
     assert main(["export", "--board", "host", "--no-build", "--quiet"]) == 0

@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .run_argument import FITTED, add_run_argument, resolve_run
+
 NAME = "send-thresholds"
 HELP = "send a run's DRIP thresholds to a running device (no reflash), or --reset them"
 DESCRIPTION = (
@@ -21,7 +23,7 @@ DESCRIPTION = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run", type=Path, help="run directory with thresholds (drip-tiny fit)")
+    add_run_argument(parser, needs=FITTED)
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--port", help="serial port or pyserial URL (/dev/ttyACM0, "
                                       "socket://127.0.0.1:PORT, rfc2217://...)")
@@ -67,6 +69,7 @@ def _print_change(change, run, where: str) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..link.thresholds_update import load_run_thresholds
 
+    resolve_run(args, needs=FITTED)
     thresholds = load_run_thresholds(args.run)  # a bad run fails before any port is opened
     if args.board:
         from ..boards import load_board
