@@ -72,8 +72,11 @@ def _part(budget: dict, name: str) -> int:
 def write(rows: list[dict]) -> None:
     gcc = subprocess.run(["arm-none-eabi-gcc", "-dumpversion"], capture_output=True,
                          text=True).stdout.strip()
+    store = [{"sample": name, "bytes": size, "samples": dict(zip(BOARDS, held))}
+             for name, size, held in store_rows(rows)]
     (HERE / "firmware_memory.json").write_text(json.dumps(
-        {"machine": platform.machine(), "arm_gcc": gcc, "rows": rows}, indent=1) + "\n")
+        {"machine": platform.machine(), "arm_gcc": gcc, "rows": rows, "store": store},
+        indent=1) + "\n")
     lines = [
         "# Firmware memory per board (drip-tiny export) and cost per stage on QEMU",
         "",
@@ -101,7 +104,36 @@ def write(rows: list[dict]) -> None:
             lines.append(f"| {r['model']} | {q['inference']:,.0f} | {q['drip']:,.0f} | "
                          f"{100 * q['drip'] / q['inference']:.2f}% | "
                          f"{q['store'] or 0:,.0f} | {q['agree']}/{q['samples']} |")
+    lines += ["", "Samples the sample store holds (what `drip-tiny export` prints: an empty store "
+              "under the stop policy, records packed as docs/storage-format.md lays them out, "
+              "a sample larger than a page spanning pages). The audio row is the 1D audio "
+              "model's one-second 16 kHz clip, computed the same way "
+              "(drip_tiny/export/store_capacity.py):", "",
+              "| sample | bytes | " + " | ".join(BOARDS) + " |",
+              "|---|---:|" + "---:|" * len(BOARDS)]
+    for sample, size, held in store_rows(rows):
+        lines.append(f"| {sample} | {size:,} | " + " | ".join(f"{n:,}" for n in held) + " |")
     (HERE / "firmware_memory.md").write_text("\n".join(lines) + "\n")
+
+
+AUDIO_CLIP_BYTES = 16000  # the 1D audio model's input: one second at 16 kHz, int8
+
+
+def store_rows(rows: list[dict]) -> list[tuple[str, int, list[int]]]:
+    """(sample, bytes, samples held on each board): the exported models as their memory
+    reports state it, and the audio clip from the boards' store geometry."""
+    from drip_tiny.boards import load_board
+    from drip_tiny.export.store_capacity import store_capacity
+
+    out = []
+    for model in MODELS:
+        reports = {r["board"]: r["report"]["store"] for r in rows if r["model"] == model}
+        out.append((model, reports[BOARDS[0]]["sample_bytes"],
+                    [reports[b]["samples"] for b in BOARDS]))
+    out.append(("audio clip", AUDIO_CLIP_BYTES,
+                [store_capacity(load_board(b).store, AUDIO_CLIP_BYTES).samples
+                 for b in BOARDS]))
+    return out
 
 
 def main() -> None:

@@ -238,6 +238,12 @@ FIGURES = [
          lambda: (at(f"{OPT}.-O2.text_bytes") - at(f"{OPT}.-Os.text_bytes")) / 1024,
          fraction_between(f"{OPT}.-Os.instructions", f"{OPT}.-O2.instructions"),
          f"{OPT}.-Os.instructions", f"{OPT}.-O2.instructions"),
+    # The sample store's capacity (firmware_memory.json: what export prints).
+    _fig("The store holds {:,} digits samples, {:,} Fashion-MNIST images or {:,} one-second "
+         "audio clips of {:,} bytes", "firmware_memory.json:store[sample=digits].samples.nrf52840",
+         "firmware_memory.json:store[sample=fashion-mnist].samples.nrf52840",
+         "firmware_memory.json:store[sample=audio clip].samples.nrf52840",
+         "firmware_memory.json:store[sample=audio clip].bytes"),
 ]
 
 # Header lines of README tables whose every row must be one of the FIGURES.
