@@ -184,7 +184,7 @@ def test_nrfjprog_runs_and_reports_failures(project, monkeypatch):
         ran.append(command)
         return types.SimpleNamespace(returncode=0, stdout="", stderr="")
 
-    monkeypatch.setattr(flash.subprocess, "run", ok)
+    monkeypatch.setattr(flash.child_processes, "run", ok)
     result = flash.flash_image(nrf_board(), project, tool="nrfjprog", probe="42")
     assert result.tool == "nrfjprog" and [c[-1] for c in ran] == ["--verify", "--reset"]
 
@@ -192,7 +192,7 @@ def test_nrfjprog_runs_and_reports_failures(project, monkeypatch):
         return types.SimpleNamespace(returncode=41, stdout="",
                                      stderr="ERROR: There are no debuggers connected to the PC.")
 
-    monkeypatch.setattr(flash.subprocess, "run", no_probe)
+    monkeypatch.setattr(flash.child_processes, "run", no_probe)
     with pytest.raises(FlashError, match=r"exit 41\) \(no debug probe found"):
         flash.flash_image(nrf_board(), project, tool="nrfjprog")
     monkeypatch.setattr(flash.shutil, "which", lambda name: None)

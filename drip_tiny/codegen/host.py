@@ -11,13 +11,13 @@ import ctypes
 import hashlib
 import os
 import shutil
-import subprocess
 import tempfile
 import threading
 from pathlib import Path
 
 import numpy as np
 
+from .. import child_processes
 from ..errors import CodegenError
 from ..resources import cache_dir as user_cache_dir
 from . import emit
@@ -42,7 +42,7 @@ def compiler(name: str | None = None) -> str:
 
 
 def run_compiler(command: list[str], what: str) -> None:
-    result = subprocess.run(command, capture_output=True, text=True)
+    result = child_processes.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         raise CodegenError(f"compiling {what} failed ({' '.join(command[:1])} exit "
                            f"{result.returncode}):\n{(result.stderr or result.stdout).strip()[-4000:]}")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 
 import shutil
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import child_processes
 from ..errors import CodegenError
 from . import emit
 from .graph import Program, build
@@ -74,8 +74,8 @@ def arm_toolchain() -> tuple[str, str] | None:
 
 def _object_sizes(size_tool: str, objects: list[Path]) -> dict[str, int]:
     """text + data per object (text includes read-only data on arm-none-eabi)."""
-    result = subprocess.run([size_tool, *map(str, objects)], capture_output=True, text=True,
-                            check=True)
+    result = child_processes.run([size_tool, *map(str, objects)], capture_output=True,
+                                  text=True, check=True)
     sizes = {}
     for line in result.stdout.splitlines()[1:]:
         fields = line.split()

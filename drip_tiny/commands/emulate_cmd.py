@@ -10,7 +10,8 @@ NAME = "emulate"
 HELP = "run an exported firmware on an emulated board (QEMU mps2-an386, or the host build)"
 DESCRIPTION = (
     "Start the firmware exported for an emulated board and print the serial URL to connect "
-    "to (for --port of drip-tiny hil, or pyserial's serial_for_url). Runs until Ctrl-C. "
+    "to (for --port of drip-tiny hil, or pyserial's serial_for_url). Runs until Ctrl-C "
+    "(exit 0) or SIGTERM/SIGHUP (exit 143/129), and the board stops with it. "
     "mps2-an386 runs under QEMU with UART0 on a local TCP port; host runs the native build "
     "on a pseudo-terminal with its flash in a file.")
 

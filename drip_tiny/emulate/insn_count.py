@@ -28,6 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import child_processes
 from ..errors import EmulatorError, EmulatorTimeout
 from ..resources import cache_dir as user_cache_dir
 from ..boards import Board, load_board, require_qemu
@@ -87,7 +88,7 @@ def _cache_root() -> Path:
 
 
 def _run_tool(command: list[str], what: str) -> str:
-    result = subprocess.run(command, capture_output=True, text=True)
+    result = child_processes.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         output = (result.stderr or result.stdout).strip()[-4000:]
         raise EmulatorError(f"{what} failed ({Path(command[0]).name} exit "
@@ -236,8 +237,8 @@ def run_qemu(elf: str | os.PathLike, *, board: Board | None = None,
     """
     command = qemu_command(elf, board, plugin)
     try:
-        result = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True,
-                                text=True, errors="replace", timeout=timeout)
+        result = child_processes.run(command, capture_output=True, text=True,
+                                      errors="replace", timeout=timeout)
     except subprocess.TimeoutExpired as e:
         console = e.stderr.decode(errors="replace") if isinstance(e.stderr, bytes) else ""
         raise EmulatorTimeout(

@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from multiprocessing import get_context
+from multiprocessing import active_children, get_context
 from pathlib import Path
 from typing import Callable
 
+from .. import child_processes
 from ..errors import ConfigError, RunDirError
 from ..rundir import replace_files
 from .config import ExperimentConfig
@@ -46,8 +47,10 @@ _WORKER_DATASET = None
 WORKER_THREADS = 1
 
 
-def _worker_init(config_json: dict) -> None:
+def _worker_init(config_json: dict, parent: int) -> None:
     global _WORKER_DATASET
+    # A worker left behind by a killed experiment would wait for work forever.
+    child_processes.die_with_parent(parent)
     os.environ["TF_NUM_INTRAOP_THREADS"] = str(WORKER_THREADS)
     os.environ["TF_NUM_INTEROP_THREADS"] = "1"
     from .._tf import tf
@@ -66,6 +69,15 @@ def _worker_run(config_json: dict, index: int, out: str) -> int:
     result = run_protocol(ExperimentConfig.from_json(config_json), index, _WORKER_DATASET)
     _write_atomic(run_file(Path(out), index), result)
     return index
+
+
+def _stop_workers(pool: ProcessPoolExecutor, others: set) -> None:
+    pool.shutdown(wait=False, cancel_futures=True)
+    workers = set(active_children()) - others
+    for worker in workers:
+        worker.terminate()
+    for worker in workers:
+        worker.join()
 
 
 def prepare_out(out: Path, config: ExperimentConfig, force: bool) -> list[int]:
@@ -105,14 +117,24 @@ def run_experiment(config: ExperimentConfig, out: Path, jobs: int | None = None,
     done = config.runs - len(todo)
     if todo:
         payload = config.to_json()
+        others = set(active_children())
         with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"),
-                                 initializer=_worker_init, initargs=(payload,)) as pool:
-            futures = [pool.submit(_worker_run, payload, i, str(out)) for i in todo]
-            for future in as_completed(futures):
-                future.result()  # a failing run raises here, after the others are saved
-                done += 1
-                if on_done:
-                    on_done(done, config.runs)
+                                 initializer=_worker_init,
+                                 initargs=(payload, os.getpid())) as pool:
+            try:
+                futures = [pool.submit(_worker_run, payload, i, str(out)) for i in todo]
+                for future in as_completed(futures):
+                    future.result()  # a failing run raises here, after the others are saved
+                    done += 1
+                    if on_done:
+                        on_done(done, config.runs)
+            except Exception:
+                raise  # the with block waits for the other runs and saves them
+            except BaseException:
+                # Stopped (Ctrl-C, SIGTERM, SIGHUP): end the workers now, not after every
+                # queued run; the runs they were doing are redone when the experiment resumes.
+                _stop_workers(pool, others)
+                raise
     return load_runs(Path(out), config.runs)
 
 

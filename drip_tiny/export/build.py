@@ -15,6 +15,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import child_processes
 from ..boards import Board
 from ..errors import ExportError
 
@@ -58,7 +59,7 @@ def tool_versions(board: Board) -> dict[str, str]:
         if path is None or tool.command.endswith(("objcopy", "size")):
             continue
         try:
-            out = subprocess.run([path, "--version"], capture_output=True, text=True,
+            out = child_processes.run([path, "--version"], capture_output=True, text=True,
                                  timeout=30).stdout
         except (OSError, subprocess.TimeoutExpired):
             continue
@@ -83,8 +84,8 @@ def run_make(project: Path, board: Board, jobs: int = 2, timeout: float = 600.0)
     """Run make in project; return its output. Raises ExportError on failure."""
     command = ["make", "-C", str(project), f"-j{max(1, jobs)}", "--no-print-directory"]
     try:
-        result = subprocess.run(command, capture_output=True, text=True, errors="replace",
-                                timeout=timeout)
+        result = child_processes.run(command, capture_output=True, text=True, errors="replace",
+                                      timeout=timeout)
     except subprocess.TimeoutExpired:
         raise ExportError(f"building the {board.name} firmware took more than {timeout:g} s; "
                           "make was stopped") from None

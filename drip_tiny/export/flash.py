@@ -14,6 +14,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import child_processes
 from ..boards import Board, FlashMethod
 from ..errors import FlashError
 from . import makefile
@@ -144,7 +145,7 @@ def flash_nrfjprog(image: Path, target: str, probe: str | None) -> None:
                          "or use the default tool (pyOCD: `pip install drip-tiny[flash]`)")
     for command in nrfjprog_commands(image, target, probe, executable):
         try:
-            result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+            result = child_processes.run(command, capture_output=True, text=True, timeout=300)
         except (OSError, subprocess.TimeoutExpired) as e:
             raise FlashError(f"running {command[0]} failed: {e}") from e
         if result.returncode != 0:

@@ -23,6 +23,7 @@ from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
 
+from .. import child_processes
 from ..boards import Board, load_board, require_qemu
 from ..errors import EmulatorError, LinkError
 from .client import Device, open_port
@@ -126,13 +127,9 @@ class EmulatedBoard:
                       cycle_source=self.cycle_source)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        # The board's whole process group, SIGKILL if it ignores SIGTERM (see
+        # drip_tiny/child_processes.py for what happens when drip-tiny itself is stopped).
+        child_processes.stop(self.process)
         self._cleanup()
 
     def _cleanup(self) -> None:
@@ -169,10 +166,14 @@ class HostBoard(EmulatedBoard):
         self.log_path = Path(log_dir) / "host-board.log"
         self._log = open(self.log_path, "wb")
         self.flash_file = Path(flash_file)
-        self.process = subprocess.Popen(
+        self.process = child_processes.start(
             [str(executable), "--pty", "--flash", str(flash_file), *args],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._log)
-        self.url = self._read_url()
+            stdout=subprocess.PIPE, stderr=self._log)
+        try:
+            self.url = self._read_url()
+        except BaseException:  # a Ctrl-C or stop signal before the caller holds the board
+            self.stop()
+            raise
 
     def _read_url(self) -> str:
         deadline = time.monotonic() + START_TIMEOUT
@@ -180,7 +181,6 @@ class HostBoard(EmulatedBoard):
         while not line.endswith(b"\n"):
             left = deadline - time.monotonic()
             if left <= 0 or self.process.poll() is not None:
-                self.stop()
                 raise EmulatorError("the host firmware did not announce its serial port "
                                     f"within {START_TIMEOUT:g} s; its log:\n{self.log()}")
             ready, _, _ = select.select([self.process.stdout], [], [], left)
@@ -191,7 +191,6 @@ class HostBoard(EmulatedBoard):
                 line += byte
         text = line.decode(errors="replace").strip()
         if not text.startswith("serial "):
-            self.stop()
             raise EmulatorError(f"the host firmware printed {text!r} instead of "
                                 "'serial /dev/pts/N'")
         return text.split(" ", 1)[1]
@@ -264,10 +263,14 @@ class QemuBoard(EmulatedBoard):
         self.port = port or _free_port()
         self.url = f"socket://127.0.0.1:{self.port}"
         self._log = open(self.log_path, "wb")
-        self.process = subprocess.Popen(
+        self.process = child_processes.start(
             qemu_serial_command(elf, self.board, self.port, plugin),
-            stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT)
-        self._wait_listening()
+            stdout=self._log, stderr=subprocess.STDOUT)
+        try:
+            self._wait_listening()
+        except BaseException:  # a Ctrl-C or stop signal before the caller holds the board
+            self.stop()
+            raise
 
     def _wait_listening(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT
@@ -280,7 +283,6 @@ class QemuBoard(EmulatedBoard):
                 return
             time.sleep(0.02)
         status = self.process.poll()
-        self.stop()
         raise EmulatorError(f"QEMU did not open its serial port {self.port} within "
                             f"{START_TIMEOUT:g} s (exit status {status}); its output:\n"
                             f"{self.log()}")
