@@ -70,7 +70,7 @@ def test_startup_and_drivers_compile_warning_free(name, tmp_path):
     for source in [*board.startup_sources, *board.driver_sources]:
         for optimization in ("-Os", "-O2"):
             command = ["arm-none-eabi-gcc", *board.cflags, optimization, *WARNINGS,
-                       *(f"-D{d}" for d in board.defines), *(f"-I{d}" for d in includes),
+                       *(f"-D{d}" for d in board.app_defines), *(f"-I{d}" for d in includes),
                        "-c", str(source), "-o", str(tmp_path / f"{source.stem}.o")]
             result = subprocess.run(command, capture_output=True, text=True)
             assert result.returncode == 0 and result.stderr == "", \

@@ -41,7 +41,7 @@ def board():
 def _build(board, out, *defines):
     return build_elf(selftest_sources(board), out, board=board, optimization="-Os",
                      include_dirs=FIRMWARE_INCLUDES,
-                     defines=[*board.defines, "DT_SELFTEST_SEMIHOSTING", *defines],
+                     defines=[*board.app_defines, "DT_SELFTEST_SEMIHOSTING", *defines],
                      extra_flags=[f"-Wl,--defsym=DT_STACK_BYTES={board.stack_bytes}"],
                      with_bench_markers=False)
 
@@ -219,7 +219,8 @@ def test_store_region_lies_outside_every_loadable_segment(elf, board):
     low, high = board.store.start, board.settings.start + board.settings.bytes
     for address, _, memory_size in load_segments(elf):
         assert address + memory_size <= low or address >= high, hex(address)
-    assert low <= table["nvram"] < low + 256 * 1024
+    nvram = next(r for r in board.memory if r.name == "NVRAM")
+    assert low <= table["nvram"] < nvram.start + nvram.bytes
 
 
 def test_cycle_markers_exist_and_bound_a_counted_region(elf, board, tmp_path):

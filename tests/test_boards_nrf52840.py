@@ -29,7 +29,7 @@ def board():
 def elf(board, tmp_path_factory):
     out = tmp_path_factory.mktemp("nrf52840") / "selftest.elf"
     return build_elf(selftest_sources(board), out, board=board, optimization="-Os",
-                     include_dirs=FIRMWARE_INCLUDES, defines=board.defines,
+                     include_dirs=FIRMWARE_INCLUDES, defines=board.app_defines,
                      extra_flags=[f"-Wl,--defsym=DT_STACK_BYTES={board.stack_bytes}"],
                      with_bench_markers=False)
 

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from firmware_build import build_host_firmware, fitted_copy
+from drip_tiny.export.store_capacity import samples_that_fit
 from drip_tiny.link.protocol import max_frame
 from firmware_device import Device, cobs_encode, frame, packet
 
@@ -153,7 +154,7 @@ def test_identify_describes_the_model_and_board(device, run, reference):
     assert info["scale"] == np.float32(reference["input"].scale)
     assert info["zero_point"] == reference["input"].zero_point
     assert info["classes"] == 10 and info["variant"] == 2  # minmax
-    assert info["capacity"] == 16 * (4096 - 24) and info["stored"] == 0 and info["policy"] == 0
+    assert info["capacity"] == 16 * (4096 - 28) and info["stored"] == 0 and info["policy"] == 0
     # The largest request is SET_THRESHOLDS: 10 + 6 + 9 x 10 bytes, COBS-encoded, + 0x00.
     assert info["max_frame"] == 106 + 106 // 254 + 1 + 1 == max_frame(106)
     assert info["clock"] == 1_000_000_000
@@ -224,7 +225,9 @@ def test_reboot_keeps_every_acknowledged_sample(firmware, tmp_path, reference):
 
 
 def test_full_store_with_the_stop_policy(run, reference, tmp_path):
-    # 2 pages of 256 bytes: (256 - 24) // (24 + 64) = 2 samples per page.
+    # 2 pages of 256 bytes (228 for records), records of 24 + 64 bytes: two on page 0, the
+    # third spans into page 1, which takes two more; the sixth finds no page left.
+    assert samples_that_fit(256, 2, 64) == 5
     exe = build_host_firmware(run, tmp_path / "small",
                               defines=["DT_HOST_STORE_PAGES=2", "DT_HOST_PAGE_BYTES=256"],
                               optimize="-O2")  # -O2 finds more warnings
@@ -233,11 +236,12 @@ def test_full_store_with_the_stop_policy(run, reference, tmp_path):
     assert device.ok(SET_THRESHOLDS, keep_all) == b""
     results = [classify(device, x) for x in reference["x"][:6]]
     assert [r["keep"] for r in results] == [1] * 6
-    assert [r["result"] for r in results] == [0, 0, 0, 0, 2, 2]
-    assert [r["index"] for r in results] == [0, 1, 2, 3, NOT_STORED, NOT_STORED]
-    assert [r["cycles"][2] == 0 for r in results] == [False] * 4 + [True] * 2
-    assert len(store_list(device)) == 4
-    assert store_read(device, 3)[3] == reference["x"][3].tobytes()
+    assert [r["result"] for r in results] == [0, 0, 0, 0, 0, 2]
+    assert [r["index"] for r in results] == [0, 1, 2, 3, 4, NOT_STORED]
+    assert [r["cycles"][2] == 0 for r in results] == [False] * 5 + [True]
+    assert len(store_list(device)) == 5
+    assert store_read(device, 2)[3] == reference["x"][2].tobytes()  # the spanning one
+    assert store_read(device, 4)[3] == reference["x"][4].tobytes()
     assert statistics(device)[:4] == (6, 6, 0, 0)  # full is not a store failure
     device.close()
 
@@ -392,7 +396,7 @@ def test_reset_answers_then_boots_again(device, reference):
 
 
 def _store_page_of_another_version() -> bytes:
-    head = struct.pack("<4I", 0x53544454, 2, 1, 0)  # magic, version 2, seq, base_id
+    head = struct.pack("<4I", 0x53544454, 1, 1, 0)  # magic, version 1, seq, base_id
     return head + struct.pack("<II", zlib.crc32(head), 0xFFFFFFFF)
 
 
@@ -418,7 +422,7 @@ def test_a_store_that_cannot_be_opened_is_reported_not_fatal(firmware, tmp_path,
     # STORE_ERASE formats the region: the store works again.
     assert device.ok(STORE_ERASE) == b""
     assert classify(device, reference["x"][i])["result"] == 0
-    assert parse_identify(device.ok(IDENTIFY))["capacity"] == 16 * (4096 - 24)
+    assert parse_identify(device.ok(IDENTIFY))["capacity"] == 16 * (4096 - 28)
     device.close()
 
 
@@ -482,8 +486,9 @@ def test_full_store_with_the_overwrite_oldest_policy(run, reference, tmp_path):
     assert device.ok(SET_THRESHOLDS, thresholds_payload([0.0] * 10, [0.0] * 10, [0] * 10)) == b""
     results = [classify(device, x) for x in reference["x"][:7]]
     assert [r["result"] for r in results] == [0] * 7
-    # Two samples a page: the 5th sample drops the oldest page (samples 0 and 1), the 7th
-    # the next one (2 and 3).
+    # Page 0 holds samples 0 and 1 and the head of 2, which continues on page 1, then 3
+    # and 4; the 6th sample needs a page: page 0 goes (samples 0-2; the rest of 2 on page 1
+    # is skipped from then on) and takes the 6th and 7th.
     kept = [store_read(device, e[0])[3] for e in store_list_all(device)]
-    assert kept == [reference["x"][i].tobytes() for i in (4, 5, 6)]
+    assert kept == [reference["x"][i].tobytes() for i in (3, 4, 5, 6)]
     device.close()
