@@ -23,7 +23,8 @@ NO_TF_MODULES = ["drip_tiny.cli", "drip_tiny.rundir", "drip_tiny.tflite_file",
                  "drip_tiny.link.stream", "drip_tiny.link.images", "drip_tiny.export.app_model",
                  "drip_tiny.commands.hil_cmd", "drip_tiny.commands.emulate_cmd",
                  "drip_tiny.run_discovery", "drip_tiny.commands.run_argument",
-                 "drip_tiny.link.thresholds_update", "drip_tiny.commands.send_thresholds_cmd"]
+                 "drip_tiny.link.thresholds_update", "drip_tiny.commands.send_thresholds_cmd",
+                 "drip_tiny.commands.device_argument", "drip_tiny.commands.pull_cmd"]
 
 
 def test_non_training_modules_do_not_import_tensorflow():

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from ..splits import SPLIT_NAMES
+from .device_argument import add_device_arguments, connected_device
 from .run_argument import FITTED, add_run_argument, resolve_run
 
 NAME = "hil"
@@ -25,13 +26,7 @@ DESCRIPTION = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_run_argument(parser, needs=FITTED)
-    where = parser.add_mutually_exclusive_group(required=True)
-    where.add_argument("--port", help="serial port or pyserial URL (/dev/ttyACM0, "
-                                      "socket://127.0.0.1:PORT, rfc2217://...)")
-    where.add_argument("--board", help="start this emulated board: mps2-an386 or host")
-    parser.add_argument("--image", type=Path, default=None,
-                        help="with --board: export folder or image (default build/BOARD)")
-    parser.add_argument("--baud", type=int, default=1_000_000)
+    add_device_arguments(parser)
     data = parser.add_mutually_exclusive_group()
     data.add_argument("--split", choices=SPLIT_NAMES, default="production")
     data.add_argument("--samples", type=Path, default=None, metavar="FILE.npy",
@@ -39,10 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                            "scale, quantized with the device's input quantization) or int8 "
                            "(sent as they are); unlabelled, so no accuracy")
     parser.add_argument("--limit", type=int, default=None, help="send only the first N samples")
-    parser.add_argument("--timeout", type=float, default=2.0,
-                        help="seconds to wait for each answer before resending")
     parser.add_argument("--window", type=int, default=None, metavar="N",
-                        help="CLASSIFY requests in flight (default 4, capped by the device's "
+                        help="CLASSIFY requests in flight (default 8, capped by the device's "
                              "replay depth, which IDENTIFY reports; 1: stop-and-wait)")
     parser.add_argument("--raw-link", type=int, default=100, metavar="N",
                         help="after the stream, time N sample-sized frames the device rejects "
@@ -143,21 +136,8 @@ def run(args: argparse.Namespace) -> int:
     from ..link.stream import run_reference
 
     run_reference(args.run)  # a missing or unfitted run fails before any port is opened
-    if args.board:
-        from ..boards import load_board
-        from ..link.emulated import start_emulated
-        from ..link.images import default_image_dir, resolve_image
-
-        board = load_board(args.board)
-        image = resolve_image(args.image or default_image_dir(board.name), board)
-        with start_emulated(board.name, image) as emulated:
-            with emulated.connect(timeout=args.timeout) as device:
-                report = _stream(device, args)
-    else:
-        from ..link.client import Device, open_port
-
-        with Device(open_port(args.port, args.baud), timeout=args.timeout) as device:
-            report = _stream(device, args)
+    with connected_device(args) as link:
+        report = _stream(link.device, args)
     print(render(report), end="")
     files = _writers(args, report)
     if files:

@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
+from .device_argument import add_device_arguments, connected_device
 from .run_argument import FITTED, add_run_argument, resolve_run
 
 NAME = "send-thresholds"
@@ -24,15 +24,7 @@ DESCRIPTION = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_run_argument(parser, needs=FITTED)
-    where = parser.add_mutually_exclusive_group(required=True)
-    where.add_argument("--port", help="serial port or pyserial URL (/dev/ttyACM0, "
-                                      "socket://127.0.0.1:PORT, rfc2217://...)")
-    where.add_argument("--board", help="start this emulated board: mps2-an386 or host")
-    parser.add_argument("--image", type=Path, default=None,
-                        help="with --board: export folder or image (default build/BOARD)")
-    parser.add_argument("--baud", type=int, default=1_000_000)
-    parser.add_argument("--timeout", type=float, default=2.0,
-                        help="seconds to wait for each answer before resending")
+    add_device_arguments(parser)
     parser.add_argument("--reset", action="store_true",
                         help="RESET_THRESHOLDS: back to the thresholds compiled into the "
                              "image (RUN still names the model the device must run)")
@@ -71,29 +63,14 @@ def run(args: argparse.Namespace) -> int:
 
     resolve_run(args, needs=FITTED)
     thresholds = load_run_thresholds(args.run)  # a bad run fails before any port is opened
-    if args.board:
-        from ..boards import load_board
-        from ..link.emulated import start_emulated
-        from ..link.images import default_image_dir, resolve_image
-
-        board = load_board(args.board)
-        image = resolve_image(args.image or default_image_dir(board.name), board)
-        with start_emulated(board.name, image) as emulated:
-            with emulated.connect(timeout=args.timeout) as device:
-                change = _apply(device, thresholds, args.reset)
-        flash = getattr(emulated, "flash_file", None)
-        _print_change(change, thresholds, f"emulated, {image}")
-        if flash is not None:
-            print(f"kept in {flash}: the next `--board host --image {args.image or image}` "
-                  "starts with them")
-        elif change.sent:
-            print(f"note: {board.name} keeps its settings in the emulator's memory, so they "
-                  "ended with it; to keep a board running, start it with `drip-tiny emulate` "
-                  "and pass --port")
-    else:
-        from ..link.client import Device, open_port
-
-        with Device(open_port(args.port, args.baud), timeout=args.timeout) as device:
-            change = _apply(device, thresholds, args.reset)
-        _print_change(change, thresholds, args.port)
+    with connected_device(args) as link:
+        change = _apply(link.device, thresholds, args.reset)
+    _print_change(change, thresholds, link.where)
+    if link.flash_file is not None:
+        print(f"kept in {link.flash_file}: the next `--board host` with this image starts "
+              "with them")
+    elif args.board and change.sent:
+        print(f"note: {args.board} keeps its settings in the emulator's memory, so they "
+              "ended with it; to keep a board running, start it with `drip-tiny emulate` "
+              "and pass --port")
     return 0
