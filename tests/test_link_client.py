@@ -123,13 +123,15 @@ class TrickleServer:
     with `gap` seconds between them, the way QEMU's UART sends; close_after stops after
     that many replies and closes the connection."""
 
-    def __init__(self, reply_payload: bytes, gap: float = 50e-6, close_after=None):
+    def __init__(self, reply_payload: bytes, gap: float = 50e-6, close_after=None,
+                 reset: bool = False):
         import socket
         import threading
 
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.reply_payload, self.gap, self.close_after = reply_payload, gap, close_after
+        self.reset = reset  # close with a TCP reset (SO_LINGER 0) instead of an orderly end
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
 
@@ -153,6 +155,8 @@ class TrickleServer:
                         conn.sendall(bytes([byte]))
                         time.sleep(self.gap)
                     replies += 1
+            if self.reset:
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
     def device(self, **kwargs) -> Device:
         import serial
@@ -210,9 +214,16 @@ def test_a_tcp_reply_shorter_than_expected_is_not_held_back():
         assert time.monotonic() - start < 1.0  # the patience is 5 ms, not the timeout
 
 
-def test_a_closed_tcp_connection_is_a_link_error():
-    server = TrickleServer(bytes([p.Status.OK]) + bytes(36), gap=0, close_after=1)
+@pytest.mark.parametrize("reset", [False, True], ids=["closed", "reset"])
+def test_a_closed_tcp_connection_is_a_link_error(reset):
+    """An orderly close or a reset (what a peer that closes with a request unread sends,
+    depending on timing) is a LinkError that says the other end is gone, not a traceback
+    or a bare errno."""
+    server = TrickleServer(bytes([p.Status.OK]) + bytes(36), gap=0, close_after=1,
+                           reset=reset)
     with server.device(timeout=2.0, retries=0) as device:
         device.statistics()
-        with pytest.raises(LinkError, match="connection was closed"):
+        server.thread.join(timeout=10)
+        # The next request's write or its read finds the end, whichever comes first.
+        with pytest.raises(LinkError, match="connection was closed|the device went away"):
             device.statistics()

@@ -134,6 +134,10 @@ class Device:
             data = sock.recv(READ_CHUNK)  # pyserial's socket is non-blocking
         except (BlockingIOError, InterruptedError):
             return b""
+        except (ConnectionResetError, ConnectionAbortedError):
+            # A peer that closes with our request still unread resets instead of ending
+            # the stream (which one we see depends on timing): the same closed connection.
+            data = b""
         except OSError as e:
             raise LinkError(f"reading {self.port.port}: {e}") from e
         if not data:
