@@ -64,6 +64,7 @@ def test_every_kept_clip_is_stored_and_pulled_back_byte_for_byte(audio_run, audi
     assert report["mismatches"] == []
     assert len(kept) == report["kept"] == report["stored"] > 4  # more than a 64 KB store
     assert report["store_failures"] == 0 and report["store_full"] == 0
+    assert report["link"]["window"] == 2  # two 16 KB clips in flight fill the link
     data = np.load(tmp_path / "kept.npz")
     assert data["x"].dtype == np.int8 and data["x"][0].size == 16000
     assert data["index"].tolist() == [r["device"]["store_index"] for r in kept]

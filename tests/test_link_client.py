@@ -227,3 +227,18 @@ def test_a_closed_tcp_connection_is_a_link_error(reset):
         # The next request's write or its read finds the end, whichever comes first.
         with pytest.raises(LinkError, match="connection was closed|the device went away"):
             device.statistics()
+
+
+def test_large_samples_shrink_the_window_to_what_the_link_holds():
+    """Eight 16,000-byte clips in flight only queue behind each other on a 35 KB/s link,
+    and a timeout would resend them all behind the copies still in transit (a loaded CI
+    machine did exactly that): the window keeps at most MAX_BYTES_IN_FLIGHT out."""
+    from drip_tiny.link.pipeline import MAX_BYTES_IN_FLIGHT, window_for
+
+    clip = len(p.frame(p.encode_packet(p.Command.CLASSIFY, 1, bytes(16000))))
+    digits = len(p.frame(p.encode_packet(p.Command.CLASSIFY, 1, bytes(64))))
+    assert window_for(8, 8, digits) == 8  # small samples: the window as asked
+    assert window_for(8, 4, digits) == 4  # never beyond the device's replay depth
+    assert window_for(8, 8, clip) == 2 == MAX_BYTES_IN_FLIGHT // clip
+    assert window_for(8, 8, 40000) == 1  # one sample larger than the cap: stop-and-wait
+    assert window_for(1, 8, digits) == 1

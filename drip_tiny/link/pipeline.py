@@ -7,8 +7,10 @@ request still in flight is either unseen by the device or answered from its stor
 nothing runs twice. The device runs requests in the order it receives them and its replies
 travel in that order, so a reply to a request sent after one still waiting means the
 earlier request or its reply was lost: that one is resent at once. When no reply arrives
-for `timeout` seconds, every request in flight is resent; a request sent `retries` times
-more without an answer is a LinkError.
+for `timeout` seconds (plus the time the requests in flight need to cross a slow link),
+every request in flight is resent; a request sent `retries` times more without an answer
+is a LinkError. Large requests shrink the window (MAX_BYTES_IN_FLIGHT): a link that a few
+of them fill gains nothing from more, and a timeout would resend them all.
 
 A STATISTICS request may travel in the pipeline too (send_statistics): the device answers
 it in order, after every CLASSIFY sent before it, so its `classified` counter can be
@@ -29,6 +31,20 @@ from .client import Device, with_cycles
 
 # Statuses that say the request arrived damaged: nothing ran, send it again.
 DAMAGED = {p.Status.ERR_CRC, p.Status.ERR_LENGTH, p.Status.ERR_TOO_LONG}
+
+# Large samples (a 16,000-byte audio clip) fill a slow link on their own: more than this
+# many request bytes in flight only queue up, and after a timeout every one of them goes
+# again, behind the copies still in transit. The window shrinks to fit (at least 1).
+MAX_BYTES_IN_FLIGHT = 32 * 1024
+# The silence that means "lost" grows with the bytes still to cross the link, at this
+# slowest rate expected (QEMU's UART on a loaded machine; a real 1 Mbaud link is 100 KB/s).
+SLOWEST_LINK_BYTES_PER_SECOND = 4096
+
+
+def window_for(window: int, replay_depth: int, request_bytes: int) -> int:
+    """Requests in flight: as asked, within the device's replay depth and, for large
+    requests, within MAX_BYTES_IN_FLIGHT."""
+    return max(1, min(window, replay_depth, MAX_BYTES_IN_FLIGHT // max(1, request_bytes)))
 
 
 @dataclass
@@ -60,7 +76,9 @@ class ClassifyPipeline:
         # Wire sizes of the replies, so a read can wait for a whole one (Device._read_some).
         self._classify_reply = p.reply_wire_bytes(p.classify_reply_payload(self.classes))
         self._probe_reply = p.reply_wire_bytes(p.STATISTICS_REPLY_PAYLOAD)
-        self.window = min(window, ident.replay_depth)
+        request = len(p.frame(p.encode_packet(p.Command.CLASSIFY, 0,
+                                              bytes(ident.input_bytes))))
+        self.window = window_for(window, ident.replay_depth, request)
         # By sequence number, in the order of the latest transmission of each.
         self.in_flight: OrderedDict[int, _InFlight] = OrderedDict()
         self.peak_in_flight = 0  # the most CLASSIFY requests out at once (window reached?)
@@ -115,6 +133,12 @@ class ClassifyPipeline:
         self.in_flight.move_to_end(seq)
         self.device.send(entry.wire, flush=False)
 
+    def _patience(self) -> float:
+        """Seconds of silence after which everything in flight is resent: the device's
+        timeout, plus the time the requests in flight take to cross a slow link."""
+        queued = sum(len(e.wire) for e in self.in_flight.values())
+        return self.device.timeout + queued / SLOWEST_LINK_BYTES_PER_SECOND
+
     def resend_all(self) -> None:
         """After the device came back from silence (it may have rebooted, its stored
         replies gone): everything in flight again, with fresh attempt counts."""
@@ -135,7 +159,7 @@ class ClassifyPipeline:
                 return Answer(None, None, False)
             head = next(iter(self.in_flight.values()))  # replies come in sending order
             packet = self.device.next_packet(
-                self._last_progress + self.device.timeout,
+                self._last_progress + self._patience(),
                 expect=self._probe_reply if head.index is None else self._classify_reply)
             if packet is None:  # silence: everything in flight again
                 for seq in list(self.in_flight):

@@ -33,6 +33,7 @@ from ..drip.thresholds import Thresholds
 from ..errors import ConfigError, DeviceError, LinkError
 from . import protocol as p
 from .client import Device, check_identity
+from .pipeline import SLOWEST_LINK_BYTES_PER_SECOND, window_for
 
 DRIPS_RTOL = 1e-5
 CHECK_EVERY = 100  # samples between STATISTICS checks for a silent reset
@@ -385,8 +386,9 @@ def measure_raw_link(device: Device, sample: bytes, frames: int = 100,
     No counter and no store entry changes; the harness's rate divided by this one is the
     share of the link the harness keeps busy (docs/hil.md)."""
     ident = device.identity or device.identify()
-    window = max(1, min(window, ident.replay_depth))
     probe = bytes(sample[:-1])
+    window = window_for(window, ident.replay_depth,
+                        len(p.frame(p.encode_packet(p.Command.CLASSIFY, 0, probe))))
     in_flight: dict[int, bytes] = {}
     answered = sent = quiet = 0
     expect = 1  # the wire size of the replies, once one has come: read like the harness
@@ -399,7 +401,10 @@ def measure_raw_link(device: Device, sample: bytes, frames: int = 100,
             device.send(wire, flush=False)
             in_flight[seq] = wire
             sent += 1
-        packet = device.next_packet(time.monotonic() + device.timeout, expect=expect)
+        queued = sum(len(w) for w in in_flight.values())
+        packet = device.next_packet(
+            time.monotonic() + device.timeout + queued / SLOWEST_LINK_BYTES_PER_SECOND,
+            expect=expect)
         if packet is None:
             # Lost on the way: the probes run nothing, so resending is harmless.
             quiet += 1
