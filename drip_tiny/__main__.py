@@ -1,3 +1,3 @@
-from .cli import entrypoint
+from drip_tiny.cli import entrypoint
 
 entrypoint()

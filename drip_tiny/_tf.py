@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from ._stdio import capture_fd2
+from drip_tiny._stdio import capture_fd2
 
 # Level 3 hides the CUDA probe's "failed call to cuInit" on these CPU-only machines.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

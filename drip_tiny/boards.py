@@ -12,8 +12,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ConfigError
-from .resources import shipped_dir
+from drip_tiny.errors import ConfigError
+from drip_tiny.resources import shipped_dir
 
 DEFAULT_BOARD = "mps2-an386"
 TOOLCHAINS = ("arm-none-eabi", "host")

@@ -18,9 +18,9 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from . import __version__, child_processes
-from .commands import SUBCOMMANDS
-from .errors import DripTinyError
+from drip_tiny import __version__, child_processes
+from drip_tiny.commands import SUBCOMMANDS
+from drip_tiny.errors import DripTinyError
 
 EXIT_OK = 0
 EXIT_ERROR = 1

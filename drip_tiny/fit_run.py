@@ -12,12 +12,12 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import rundir
-from .drip.plots import plot_thresholds
-from .drip.run_scores import SplitScores, model_sha256, score_split
-from .drip.thresholds import GROUP_BY, PATHS, Thresholds, check_dpw, fit_thresholds
-from .drip.variants import check_variant
-from .errors import ConfigError
+from drip_tiny import rundir
+from drip_tiny.drip.plots import plot_thresholds
+from drip_tiny.drip.run_scores import SplitScores, model_sha256, score_split
+from drip_tiny.drip.thresholds import GROUP_BY, PATHS, Thresholds, check_dpw, fit_thresholds
+from drip_tiny.drip.variants import check_variant
+from drip_tiny.errors import ConfigError
 
 THRESHOLDS = "thresholds.json"
 VALIDATION_SCORES = "validation_scores.csv"

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import QuantizationError
-from .tflite_file import ModelInfo, TensorInfo, read_model
+from drip_tiny.errors import QuantizationError
+from drip_tiny.tflite_file import ModelInfo, TensorInfo, read_model
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, rundir
-from .datasets import LoadOptions, dataset_fingerprint, load_dataset
-from .errors import ConfigError
-from .splits import PAPER_FRACTIONS, make_dataset_splits, split_arrays
+from drip_tiny import __version__, rundir
+from drip_tiny.datasets import LoadOptions, dataset_fingerprint, load_dataset
+from drip_tiny.errors import ConfigError
+from drip_tiny.splits import PAPER_FRACTIONS, make_dataset_splits, split_arrays
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class TrainConfig:
     extra: Path | None = None  # kept.npz from `drip-tiny pull`, added to the train split
 
     def validate(self) -> None:
-        from .quantize_modes import QUANTIZE_MODES
+        from drip_tiny.quantize_modes import QUANTIZE_MODES
 
         if self.quantize not in QUANTIZE_MODES:
             raise ConfigError(f"--quantize must be one of {', '.join(QUANTIZE_MODES)}, "
@@ -71,7 +71,7 @@ def _build_model(config: TrainConfig, dataset):
     """(architecture, logits model, target layer, its convolution), checked against the data.
 
     `architecture` is the built-in name, or the model file's absolute path (as recorded)."""
-    from . import models
+    from drip_tiny import models
 
     architecture = config.model or models.default_model_for(dataset.kind)
     if architecture in models.BUILTIN_MODELS:
@@ -101,7 +101,7 @@ def train_run(config: TrainConfig, log=print) -> TrainResult:
         f"split {sizes}")
     extra = None
     if config.extra is not None:
-        from .hil.kept import load_extra
+        from drip_tiny.hil.kept import load_extra
 
         x_more, y_more, label_source = load_extra(config.extra, dataset.sample_shape,
                                                   dataset.num_classes)
@@ -113,9 +113,9 @@ def train_run(config: TrainConfig, log=print) -> TrainResult:
             f"(labels: {'its y' if label_source == 'y' else 'the device predictions'})")
 
     # TensorFlow is imported only now: loading and checking inputs stays fast.
-    from . import models, precheck, quantize, train
-    from .reference.tflm import TflmModel, predict_logits
-    from .int8_layout import inspect_int8_model
+    from drip_tiny import models, precheck, quantize, train
+    from drip_tiny.reference.tflm import TflmModel, predict_logits
+    from drip_tiny.int8_layout import inspect_int8_model
 
     # An untrained copy goes through conversion and code generation first, so a model the
     # device cannot run is refused in seconds, not after training.

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .codegen import ops as codegen_ops
-from .errors import CodegenError, ModelError, QuantizationError
-from .models import layer_origin
+from drip_tiny.codegen import ops as codegen_ops
+from drip_tiny.errors import CodegenError, ModelError, QuantizationError
+from drip_tiny.models import layer_origin
 
 CALIBRATION_SAMPLES = 8  # enough for the converter to set ranges; the scales do not matter here
 
@@ -55,11 +55,11 @@ def check_lowers(model, target_layer: str, x_train: np.ndarray, num_classes: int
     """Raise ModelError if `model` (logits output, untrained) cannot become the int8 model
     and generated C that `export` builds (QuantizationError if tfmot cannot wrap it for
     QAT: its message names the layer)."""
-    from . import codegen, quantize
-    from .drip.int8_head import HeadOpError
-    from .export.app_model import lower_for_device
-    from .int8_layout import inspect_int8_model
-    from .models import with_target_output
+    from drip_tiny import codegen, quantize
+    from drip_tiny.drip.int8_head import HeadOpError
+    from drip_tiny.export.app_model import lower_for_device
+    from drip_tiny.int8_layout import inspect_int8_model
+    from drip_tiny.models import with_target_output
 
     two_outputs = with_target_output(model, target_layer)
     converted = two_outputs
@@ -128,7 +128,7 @@ def _codegen_refusal(model, info, exc: CodegenError) -> ModelError:
 
 
 def _head_refusal(model, info, exc, target_layer: str) -> ModelError:
-    from .drip.int8_head import supported_head_ops
+    from drip_tiny.drip.int8_head import supported_head_ops
 
     layer = layer_origin.layer_for_operator(model, info, exc.op)
     return ModelError(

@@ -11,11 +11,11 @@ import warnings
 
 import numpy as np
 
-from ._stdio import capture_fd2
-from ._tf import keras, tf, tfmot
-from .errors import QuantizationError
+from drip_tiny._stdio import capture_fd2
+from drip_tiny._tf import keras, tf, tfmot
+from drip_tiny.errors import QuantizationError
 
-from .quantize_modes import PTQ, QAT, QUANTIZE_MODES  # noqa: F401  (re-exported)
+from drip_tiny.quantize_modes import PTQ, QAT, QUANTIZE_MODES  # noqa: F401  (re-exported)
 REPRESENTATIVE_SAMPLES = 300
 
 

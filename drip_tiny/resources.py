@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from .errors import DripTinyError
+from drip_tiny.errors import DripTinyError
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 _SHIPPED = ("templates", "boards", "firmware")

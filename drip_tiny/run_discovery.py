@@ -32,8 +32,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import rundir
-from .errors import ConfigError, RunDirError
+from drip_tiny import rundir
+from drip_tiny.errors import ConfigError, RunDirError
 
 TRAINED = "trained"
 FITTED = "fitted"
@@ -66,7 +66,7 @@ def check_complete(run: Path, needs: str) -> Path:
     _check_needs(needs)
     run = rundir.check_run(Path(run))
     if needs == FITTED:
-        from .run_files import read_run_file
+        from drip_tiny.run_files import read_run_file
 
         if not (run / THRESHOLDS).is_file():
             raise RunDirError(f"{run} is not fitted: {THRESHOLDS} is missing; fit it with "

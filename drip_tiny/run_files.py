@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .errors import RunDirError
+from drip_tiny.errors import RunDirError
 
 METADATA = "metadata.json"
 METRICS = "metrics.json"

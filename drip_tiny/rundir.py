@@ -20,8 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from .errors import RunDirError
-from .staging import staged_directory
+from drip_tiny.errors import RunDirError
+from drip_tiny.staging import staged_directory
 
 MODEL_TFLITE = "model.tflite"
 FLOAT_MODEL = "float_model.keras"
@@ -63,7 +63,7 @@ def write_json(path: Path, data: dict) -> None:
 
 def load_json(run: Path, name: str) -> dict:
     """One of the run's JSON files, checked against its schema (run_files.py)."""
-    from .run_files import SCHEMAS, read_run_file
+    from drip_tiny.run_files import SCHEMAS, read_run_file
 
     path = Path(run) / name
     if not path.is_file():
@@ -94,7 +94,7 @@ def check_run(run: Path) -> Path:
 
 def load_run_dataset(run: Path):
     """Reload the dataset a run was trained on, with the same options; check it is unchanged."""
-    from .datasets import LoadOptions, dataset_fingerprint, load_dataset
+    from drip_tiny.datasets import LoadOptions, dataset_fingerprint, load_dataset
 
     info = load_json(check_run(run), METADATA)["dataset"]
     options = LoadOptions.from_json(info.get("load_options") or {})
@@ -111,7 +111,7 @@ def load_run_dataset(run: Path):
 
 def load_split(run: Path, name: str):
     """(x, y) of split `name` ('train', 'validation', 'production' or 'test') of a run."""
-    from .splits import Splits, split_arrays
+    from drip_tiny.splits import Splits, split_arrays
 
     dataset = load_run_dataset(run)
     return split_arrays(dataset, Splits.load(Path(run) / SPLITS), name)

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import rundir
-from .drip.run_scores import SplitScores, model_sha256, score_split
-from .drip.thresholds import Thresholds
-from .errors import ConfigError, RunDirError
-from .fit_run import THRESHOLDS
-from .splits import SPLIT_NAMES
+from drip_tiny import rundir
+from drip_tiny.drip.run_scores import SplitScores, model_sha256, score_split
+from drip_tiny.drip.thresholds import Thresholds
+from drip_tiny.errors import ConfigError, RunDirError
+from drip_tiny.fit_run import THRESHOLDS
+from drip_tiny.splits import SPLIT_NAMES
 
 
 def _rate(part: int, whole: int) -> float | None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import DatasetError
+from drip_tiny.errors import DatasetError
 
 SPLIT_NAMES = ("train", "validation", "production", "test")
 PAPER_FRACTIONS = (0.4, 0.2, 0.4)

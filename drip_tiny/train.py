@@ -11,7 +11,7 @@ import math
 import numpy as np
 from tqdm import tqdm
 
-from ._tf import keras, tf
+from drip_tiny._tf import keras, tf
 
 DEFAULT_BATCH_SIZE = 32
 DEFAULT_LEARNING_RATE = 3e-3

@@ -15,10 +15,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..errors import CodegenError
-from .graph import Program, build
-from .host import HostModel
-from .report import LayerReport, MemoryReport, memory_report
+from drip_tiny.errors import CodegenError
+from drip_tiny.codegen.graph import Program, build
+from drip_tiny.codegen.host import HostModel
+from drip_tiny.codegen.report import LayerReport, MemoryReport, memory_report
 
 __all__ = ["CodegenError", "HostModel", "LayerReport", "MemoryReport", "Program", "build",
            "generate", "memory_report"]
@@ -30,7 +30,7 @@ def generate(tflite, out_dir: str | os.PathLike, keep=(), with_kernels: bool = F
     on its own: `cc -c out_dir/*.c`."""
     import shutil
 
-    from . import emit
+    from drip_tiny.codegen import emit
 
     data = tflite if isinstance(tflite, (bytes, bytearray)) else Path(tflite).read_bytes()
     program = build(bytes(data), keep=keep)

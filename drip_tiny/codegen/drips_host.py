@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .drips_kernel import DripsKernel
-from .host import HOST_FLAGS, cache_root, compiler, run_compiler
+from drip_tiny.codegen.drips_kernel import DripsKernel
+from drip_tiny.codegen.host import HOST_FLAGS, cache_root, compiler, run_compiler
 
 _SHIM = """\
 #include "drips_kernel.h"
@@ -99,9 +99,9 @@ class HostDripModel:
     def __init__(self, run) -> None:
         from pathlib import Path as _Path
 
-        from .. import rundir
-        from .drips_kernel import generate_for_run
-        from .host import HostModel
+        from drip_tiny import rundir
+        from drip_tiny.codegen.drips_kernel import generate_for_run
+        from drip_tiny.codegen.host import HostModel
 
         self.kernel = generate_for_run(_Path(run))
         # The target and the head tensors the kernel reads must outlive the inference.

@@ -16,14 +16,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import __version__
-from ..drip.int8_gradcam import Int8GradCam
-from ..drip.int8_head import RESHAPE_OPS, HeadStep, pool_geometry
-from ..drip.thresholds import Thresholds
-from ..errors import ModelError
-from ..resources import shipped_dir
-from ..tflite_file import TensorInfo
-from .ops.base import size_of
+from drip_tiny import __version__
+from drip_tiny.drip.int8_gradcam import Int8GradCam
+from drip_tiny.drip.int8_head import RESHAPE_OPS, HeadStep, pool_geometry
+from drip_tiny.drip.thresholds import Thresholds
+from drip_tiny.errors import ModelError
+from drip_tiny.resources import shipped_dir
+from drip_tiny.tflite_file import TensorInfo
+from drip_tiny.codegen.ops.base import size_of
 
 KERNEL_FILES = ("drips_kernel.h", "drips_kernel.c")
 THRESHOLDS_FILE = "drip_thresholds.h"
@@ -239,9 +239,9 @@ def write_drips_kernel(kernel: DripsKernel, out_dir: Path) -> list[Path]:
 
 def generate_for_run(run: Path) -> DripsKernel:
     """The DRIP kernel for a run directory: its model.tflite and thresholds.json."""
-    from .. import rundir
-    from ..drip.run_scores import run_model
-    from ..fit_run import THRESHOLDS
+    from drip_tiny import rundir
+    from drip_tiny.drip.run_scores import run_model
+    from drip_tiny.fit_run import THRESHOLDS
 
     run = rundir.check_run(run)
     thresholds = Thresholds.load(run / THRESHOLDS)

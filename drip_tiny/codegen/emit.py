@@ -17,11 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import __version__ as _version
-from ..errors import CodegenError
-from ..resources import shipped_dir
-from .graph import Program, nbytes
-from .ops.base import C_TYPES, CArray, In, Out
+from drip_tiny import __version__ as _version
+from drip_tiny.errors import CodegenError
+from drip_tiny.resources import shipped_dir
+from drip_tiny.codegen.graph import Program, nbytes
+from drip_tiny.codegen.ops.base import C_TYPES, CArray, In, Out
 
 GENERATED_FILES = ("dt_model.h", "dt_model.c", "dt_model_data.h", "dt_model_data.c")
 

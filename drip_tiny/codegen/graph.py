@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import CodegenError, QuantizationError
-from ..tflite_file import ModelInfo, TensorInfo, read_model
-from . import ops as op_registry
-from . import overlap, planner
-from .ops.base import C_TYPES, Lowered, OpContext, size_of
+from drip_tiny.errors import CodegenError, QuantizationError
+from drip_tiny.tflite_file import ModelInfo, TensorInfo, read_model
+from drip_tiny.codegen import ops as op_registry
+from drip_tiny.codegen import overlap, planner
+from drip_tiny.codegen.ops.base import C_TYPES, Lowered, OpContext, size_of
 
 ALIGNMENT = 4  # enough for int32 and float on Cortex-M; the arena is int32-aligned
 
@@ -287,7 +287,7 @@ def _chains(relations: list[tuple[int, int, int]]) -> list[dict]:
 
 def _data_inputs(step: Step) -> list[int]:
     """Positions of the inputs the emitted call reads as data (not parameters)."""
-    from .ops.base import In
+    from drip_tiny.codegen.ops.base import In
 
     ks = [a.k for a in step.lowered.args if isinstance(a, In)]
     if step.lowered.alias is not None:

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import child_processes
-from ..errors import CodegenError
-from ..resources import cache_dir as user_cache_dir
-from . import emit
-from .graph import Program, build
+from drip_tiny import child_processes
+from drip_tiny.errors import CodegenError
+from drip_tiny.resources import cache_dir as user_cache_dir
+from drip_tiny.codegen import emit
+from drip_tiny.codegen.graph import Program, build
 
 WARNINGS = ("-Wall", "-Wextra", "-Werror")
 HOST_FLAGS = ("-std=c99", "-O2", "-shared", "-fPIC", *WARNINGS)

@@ -8,11 +8,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import child_processes
-from ..errors import CodegenError
-from . import emit
-from .graph import Program, build
-from .host import WARNINGS, run_compiler
+from drip_tiny import child_processes
+from drip_tiny.errors import CodegenError
+from drip_tiny.codegen import emit
+from drip_tiny.codegen.graph import Program, build
+from drip_tiny.codegen.host import WARNINGS, run_compiler
 
 ARM_GCC = "arm-none-eabi-gcc"
 ARM_SIZE = "arm-none-eabi-size"
@@ -115,7 +115,7 @@ def memory_report(tflite, *, keep=(), code_size: bool = True, tflm: bool = True,
     program = build(bytes(data), keep=keep)
     head = total = None
     if tflm:
-        from ..reference.tflm import TflmModel
+        from drip_tiny.reference.tflm import TflmModel
 
         usage = TflmModel(bytes(data)).arena_usage()
         head, total = usage.head, usage.total

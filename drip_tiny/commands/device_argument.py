@@ -45,9 +45,9 @@ def add_device_arguments(parser: argparse.ArgumentParser,
 def connected_device(args: argparse.Namespace) -> Iterator[Link]:
     """The device of --port, or of --board (started here, stopped on the way out)."""
     if args.board:
-        from ..boards import load_board
-        from ..link.emulated import start_emulated
-        from ..link.images import default_image_dir, resolve_image
+        from drip_tiny.boards import load_board
+        from drip_tiny.link.emulated import start_emulated
+        from drip_tiny.link.images import default_image_dir, resolve_image
 
         board = load_board(args.board)
         image = resolve_image(args.image or default_image_dir(board.name), board)
@@ -56,7 +56,7 @@ def connected_device(args: argparse.Namespace) -> Iterator[Link]:
                 yield Link(device, f"emulated, {image}",
                            getattr(emulated, "flash_file", None))
     else:
-        from ..link.client import Device, open_port
+        from drip_tiny.link.client import Device, open_port
 
         with Device(open_port(args.port, args.baud), timeout=args.timeout) as device:
             yield Link(device, args.port)

@@ -29,9 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..boards import load_board
-    from ..link.emulated import start_emulated
-    from ..link.images import default_image_dir, resolve_image
+    from drip_tiny.boards import load_board
+    from drip_tiny.link.emulated import start_emulated
+    from drip_tiny.link.images import default_image_dir, resolve_image
 
     board = load_board(args.board)
     image = resolve_image(args.image or default_image_dir(board.name), board)
@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
             return 0  # Ctrl-C is how this command is meant to end
         status = emulated.process.poll()
         if status is not None:
-            from ..errors import EmulatorError
+            from drip_tiny.errors import EmulatorError
 
             raise EmulatorError(f"the emulated {board.name} stopped with status {status}; its "
                                 f"output:\n{emulated.log()}")

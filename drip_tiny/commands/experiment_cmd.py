@@ -6,12 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..datasets import DATASET_NAMES, LoadOptions
-from ..drip.thresholds import GROUP_BY, PATHS
-from ..drip.variants import DEFAULT_VARIANT, VARIANTS
-from ..errors import ConfigError
-from ..experiment.config import DEFAULT_RETRAIN, RETRAIN_MODES
-from ..experiment.selection import RULES
+from drip_tiny.datasets import DATASET_NAMES, LoadOptions
+from drip_tiny.drip.thresholds import GROUP_BY, PATHS
+from drip_tiny.drip.variants import DEFAULT_VARIANT, VARIANTS
+from drip_tiny.errors import ConfigError
+from drip_tiny.experiment.config import DEFAULT_RETRAIN, RETRAIN_MODES
+from drip_tiny.experiment.selection import RULES
 
 NAME = "experiment"
 HELP = "run the paper's protocol: baseline, DRIP, all-data, random and other rules over N runs"
@@ -70,9 +70,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..experiment import ExperimentConfig, run_experiment
-    from ..experiment.report import write_report
-    from ..datasets import load_dataset
+    from drip_tiny.experiment import ExperimentConfig, run_experiment
+    from drip_tiny.experiment.report import write_report
+    from drip_tiny.datasets import load_dataset
 
     if args.jobs is not None and args.jobs < 1:
         raise ConfigError(f"--jobs must be at least 1, got {args.jobs}")

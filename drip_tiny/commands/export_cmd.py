@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..boards import DEFAULT_BOARD, board_names
-from .run_argument import FITTED, add_run_argument, resolve_run
+from drip_tiny.boards import DEFAULT_BOARD, board_names
+from drip_tiny.commands.run_argument import FITTED, add_run_argument, resolve_run
 
 NAME = "export"
 HELP = "write a standalone firmware project for a board and build it"
@@ -39,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     resolve_run(args, needs=FITTED)
-    from ..export import export_project
+    from drip_tiny.export import export_project
 
     out = args.out or Path("build") / args.board
     log = None if args.quiet else (lambda msg: print(msg, file=sys.stderr))

@@ -26,8 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..boards import load_board
-    from ..export.flash import flash_image
+    from drip_tiny.boards import load_board
+    from drip_tiny.export.flash import flash_image
 
     board = load_board(args.board)
     image = args.image or Path("build") / board.name

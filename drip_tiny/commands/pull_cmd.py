@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .device_argument import add_device_arguments, connected_device
+from drip_tiny.commands.device_argument import add_device_arguments, connected_device
 
 NAME = "pull"
 HELP = "read the samples a device kept (its store) back into an .npz"
@@ -23,9 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..errors import ConfigError
-    from ..hil.kept import read_store, save_kept
-    from ..rundir import replace_files
+    from drip_tiny.errors import ConfigError
+    from drip_tiny.hil.kept import read_store, save_kept
+    from drip_tiny.rundir import replace_files
 
     out = args.out.absolute()
     if out.suffix != ".npz":

@@ -17,7 +17,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..run_discovery import FITTED, NEEDS, PROJECT_FILE, RUNS_DIR, TRAINED, find_run
+from drip_tiny.run_discovery import FITTED, NEEDS, PROJECT_FILE, RUNS_DIR, TRAINED, find_run
 
 __all__ = ["FITTED", "TRAINED", "add_run_argument", "resolve_run"]
 

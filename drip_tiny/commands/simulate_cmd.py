@@ -7,9 +7,9 @@ import json
 import sys
 from pathlib import Path
 
-from ..drip.thresholds import PATHS
-from ..splits import SPLIT_NAMES
-from .run_argument import FITTED, TRAINED, add_run_argument, resolve_run
+from drip_tiny.drip.thresholds import PATHS
+from drip_tiny.splits import SPLIT_NAMES
+from drip_tiny.commands.run_argument import FITTED, TRAINED, add_run_argument, resolve_run
 
 NAME = "simulate"
 HELP = "stream a split through the reference model and apply the keep/drop thresholds"
@@ -38,15 +38,15 @@ def _pct(value) -> str:
 def run(args: argparse.Namespace) -> int:
     # With --thresholds FILE the run gives only the model and the split: trained is enough.
     resolve_run(args, needs=TRAINED if args.thresholds is not None else FITTED)
-    from ..rundir import replace_files
-    from ..simulate_run import simulate_run
+    from drip_tiny.rundir import replace_files
+    from drip_tiny.simulate_run import simulate_run
 
     result = simulate_run(args.run, split=args.split, thresholds_file=args.thresholds,
                           path=args.path, progress=not args.quiet and sys.stderr.isatty())
     if args.json is not None:
         out = args.json.absolute()
         if not out.parent.is_dir():
-            from ..errors import ConfigError
+            from drip_tiny.errors import ConfigError
 
             raise ConfigError(f"cannot write {args.json}: the folder {out.parent} does not exist")
         replace_files({out: lambda p: p.write_text(json.dumps(result, indent=1) + "\n")})

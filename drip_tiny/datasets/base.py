@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DatasetError
+from drip_tiny.errors import DatasetError
 
 IMAGE = "image"
 AUDIO = "audio"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import IMAGE, Dataset, limit_per_class
-from .options import LoadOptions
+from drip_tiny.datasets.base import IMAGE, Dataset, limit_per_class
+from drip_tiny.datasets.options import LoadOptions
 
 
 def load(data_dir: Path | None, options: LoadOptions) -> Dataset:

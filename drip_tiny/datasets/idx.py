@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DatasetError
-from .base import IMAGE, Dataset, limit_per_class, require_dir
-from .options import LoadOptions
+from drip_tiny.errors import DatasetError
+from drip_tiny.datasets.base import IMAGE, Dataset, limit_per_class, require_dir
+from drip_tiny.datasets.options import LoadOptions
 
 DEBIAN_FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 

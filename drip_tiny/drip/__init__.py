@@ -11,12 +11,11 @@ Public API (docs/python-api.md has examples):
 Nothing here knows about serial links or boards, and only FloatGradCam imports TensorFlow.
 """
 
-from .int8_gradcam import Int8GradCam, Int8Map, ScoreResult, default_tensors
-from .int8_head import Gradient, Int8Head
-from .run_scores import SplitScores, score_arrays, score_split
-from .thresholds import (ClassThreshold, Thresholds, Window, check_dpw, fit_thresholds,
-                         fit_window, window_size)
-from .variants import DEFAULT_VARIANT, VARIANTS, resize_mean_weights
+from drip_tiny.drip.int8_gradcam import Int8GradCam, Int8Map, ScoreResult, default_tensors
+from drip_tiny.drip.int8_head import Gradient, Int8Head
+from drip_tiny.drip.run_scores import SplitScores, score_arrays, score_split
+from drip_tiny.drip.thresholds import ClassThreshold, Thresholds, Window, check_dpw, fit_thresholds, fit_window, window_size
+from drip_tiny.drip.variants import DEFAULT_VARIANT, VARIANTS, resize_mean_weights
 
 __all__ = ["Int8GradCam", "Int8Map", "ScoreResult", "default_tensors", "Gradient", "Int8Head",
            "SplitScores", "score_arrays", "score_split", "ClassThreshold", "Thresholds", "Window",
@@ -26,7 +25,7 @@ __all__ = ["Int8GradCam", "Int8Map", "ScoreResult", "default_tensors", "Gradient
 
 def __getattr__(name):  # FloatGradCam imports TensorFlow: only when asked for
     if name == "FloatGradCam":
-        from .float_gradcam import FloatGradCam
+        from drip_tiny.drip.float_gradcam import FloatGradCam
 
         return FloatGradCam
     raise AttributeError(name)

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._tf import keras, tf
-from ..models.target import logits_model, with_target_output
-from .int8_gradcam import ScoreResult
-from .variants import check_variant, drips_from_float_map, resize_mean_weights
+from drip_tiny._tf import keras, tf
+from drip_tiny.models.target import logits_model, with_target_output
+from drip_tiny.drip.int8_gradcam import ScoreResult
+from drip_tiny.drip.variants import check_variant, drips_from_float_map, resize_mean_weights
 
 
 class FloatGradCam:

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import rundir
-from ..errors import ConfigError
-from ..reference.tflm import quantize
-from .int8_gradcam import Int8GradCam, ScoreResult
-from .thresholds import PATHS
-from .variants import check_variant
+from drip_tiny import rundir
+from drip_tiny.errors import ConfigError
+from drip_tiny.reference.tflm import quantize
+from drip_tiny.drip.int8_gradcam import Int8GradCam, ScoreResult
+from drip_tiny.drip.thresholds import PATHS
+from drip_tiny.drip.variants import check_variant
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def model_sha256(run: Path) -> str:
 def run_model(run: Path) -> tuple[bytes, int, int]:
     """(model.tflite bytes, target tensor index, logits tensor index) of a run, as its
     metadata names the two outputs."""
-    from ..tflite_file import read_model
+    from drip_tiny.tflite_file import read_model
 
     meta = rundir.load_json(rundir.check_run(run), rundir.METADATA)["int8"]
     data = (Path(run) / rundir.MODEL_TFLITE).read_bytes()
@@ -64,8 +64,8 @@ def score_arrays(run: Path, x: np.ndarray, path: str, variant: str,
         cam = int8_gradcam_for_run(run)
         q = quantize(x, cam.input.scale, cam.input.zero_point)
         return cam.score(q, variant, progress=progress)
-    from .._tf import keras
-    from .float_gradcam import FloatGradCam
+    from drip_tiny._tf import keras
+    from drip_tiny.drip.float_gradcam import FloatGradCam
 
     meta = rundir.load_json(run, rundir.METADATA)
     model = keras.models.load_model(Path(run) / rundir.FLOAT_MODEL, compile=False)
@@ -74,7 +74,7 @@ def score_arrays(run: Path, x: np.ndarray, path: str, variant: str,
 
 def score_split(run: Path, split: str, path: str = "int8", variant: str = "minmax",
                 progress: bool = False) -> SplitScores:
-    from ..splits import Splits, split_arrays
+    from drip_tiny.splits import Splits, split_arrays
 
     run = rundir.check_run(run)
     dataset = rundir.load_run_dataset(run)

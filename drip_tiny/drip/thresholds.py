@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ConfigError, RunDirError
+from drip_tiny.errors import ConfigError, RunDirError
 
 MIN_WINDOW = 2  # a one-score window has standard deviation 0 anywhere: meaningless
 FORMAT_VERSION = 1
@@ -131,7 +131,7 @@ class Thresholds:
     @classmethod
     def load(cls, path: Path) -> "Thresholds":
         """Read a thresholds file, checked against its schema (run_files.py) whatever its name."""
-        from ..run_files import THRESHOLDS, read_run_file
+        from drip_tiny.run_files import THRESHOLDS, read_run_file
 
         if not Path(path).is_file():
             raise RunDirError(f"{path} does not exist; create it with `drip-tiny fit RUN`")

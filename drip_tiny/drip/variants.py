@@ -20,7 +20,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..errors import ConfigError
+from drip_tiny.errors import ConfigError
 
 VARIANTS = ("raw", "max", "minmax")
 DEFAULT_VARIANT = "minmax"

@@ -9,12 +9,10 @@
 Never imports TensorFlow.
 """
 
-from ..errors import EmulatorError, EmulatorTimeout
-from ..boards import DEFAULT_BOARD, Board, load_board
-from .bench import ModelBench, bench_input, bench_model
-from .insn_count import (ElfSizes, InsnCounts, QemuRun, build_elf, build_plugin,
-                         count_instructions, elf_sizes, qemu_command, run_qemu,
-                         symbol_addresses)
+from drip_tiny.errors import EmulatorError, EmulatorTimeout
+from drip_tiny.boards import DEFAULT_BOARD, Board, load_board
+from drip_tiny.emulate.bench import ModelBench, bench_input, bench_model
+from drip_tiny.emulate.insn_count import ElfSizes, InsnCounts, QemuRun, build_elf, build_plugin, count_instructions, elf_sizes, qemu_command, run_qemu, symbol_addresses
 
 __all__ = ["DEFAULT_BOARD", "Board", "ElfSizes", "EmulatorError", "EmulatorTimeout",
            "InsnCounts", "ModelBench", "QemuRun", "bench_input", "bench_model", "build_elf",

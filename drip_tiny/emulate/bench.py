@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ConfigError, EmulatorError
-from ..boards import Board, load_board
-from .insn_count import ElfSizes, build_elf, count_instructions, elf_sizes
+from drip_tiny.errors import ConfigError, EmulatorError
+from drip_tiny.boards import Board, load_board
+from drip_tiny.emulate.insn_count import ElfSizes, build_elf, count_instructions, elf_sizes
 
 BENCH_MAIN = "dt_bench_model.c"
 REGION_EMPTY, REGION_INVOKE, REGION_EXTRA = 0, 1, 2
@@ -101,8 +101,8 @@ def bench_model(tflite, *, work_dir: str | os.PathLike | None = None,
     With per_op, every operator with code is counted as its own region (DT_MODEL_AFTER_OP,
     dt_bench.h); invoke_instructions is then their sum plus the return.
     """
-    from .. import codegen
-    from ..codegen import emit
+    from drip_tiny import codegen
+    from drip_tiny.codegen import emit
 
     board = board or load_board()
     with tempfile.TemporaryDirectory(prefix="drip-tiny-bench-") as tmp:

@@ -28,10 +28,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import child_processes
-from ..errors import EmulatorError, EmulatorTimeout
-from ..resources import cache_dir as user_cache_dir
-from ..boards import Board, load_board, require_qemu
+from drip_tiny import child_processes
+from drip_tiny.errors import EmulatorError, EmulatorTimeout
+from drip_tiny.resources import cache_dir as user_cache_dir
+from drip_tiny.boards import Board, load_board, require_qemu
 
 ARM_GCC = "arm-none-eabi-gcc"
 ARM_NM = "arm-none-eabi-nm"

@@ -1,7 +1,7 @@
 """The paper's experimental protocol: `drip-tiny experiment` (docs/experiment.md)."""
 
-from .config import RETRAIN_MODES, ExperimentConfig
-from .runner import load_runs, run_experiment
-from .selection import RULES, select
+from drip_tiny.experiment.config import RETRAIN_MODES, ExperimentConfig
+from drip_tiny.experiment.runner import load_runs, run_experiment
+from drip_tiny.experiment.selection import RULES, select
 
 __all__ = ["ExperimentConfig", "RETRAIN_MODES", "RULES", "load_runs", "run_experiment", "select"]

@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..datasets import LoadOptions
-from ..drip.thresholds import GROUP_BY, PATHS, check_dpw
-from ..drip.variants import DEFAULT_VARIANT, check_variant
-from ..errors import ConfigError
-from .selection import RULES, check_rules
+from drip_tiny.datasets import LoadOptions
+from drip_tiny.drip.thresholds import GROUP_BY, PATHS, check_dpw
+from drip_tiny.drip.variants import DEFAULT_VARIANT, check_variant
+from drip_tiny.errors import ConfigError
+from drip_tiny.experiment.selection import RULES, check_rules
 
 RETRAIN_MODES = ("scratch", "finetune")
 DEFAULT_RETRAIN = "scratch"  # the paper trains DRIP, all-data and random models alike

@@ -15,14 +15,14 @@ import time
 
 import numpy as np
 
-from .config import ExperimentConfig
-from .selection import select
+from drip_tiny.experiment.config import ExperimentConfig
+from drip_tiny.experiment.selection import select
 
 
 def _metrics(model, x_test, y_test, num_classes: int) -> dict:
     from sklearn.metrics import f1_score
 
-    from ..train import predict_classes
+    from drip_tiny.train import predict_classes
 
     pred = predict_classes(model, x_test)
     return {"accuracy": float(np.mean(pred == y_test)),
@@ -34,7 +34,7 @@ class _Trainer:
     """Builds and trains the run's models: from scratch or fine-tuning the baseline."""
 
     def __init__(self, config: ExperimentConfig, dataset, seed: int, x_val, y_val):
-        from .. import models, train
+        from drip_tiny import models, train
 
         self.config, self.dataset, self.seed = config, dataset, seed
         self.x_val, self.y_val = x_val, y_val
@@ -47,7 +47,7 @@ class _Trainer:
         return self.models.logits_model(model)
 
     def fit(self, x, y, epochs: int, finetune: bool = False, retrained: bool = True):
-        from .._tf import keras
+        from drip_tiny._tf import keras
 
         # Every retrained model of a run starts from the same seed (same initial weights):
         # the models differ only in the data they get, which is what the comparison is about.
@@ -80,10 +80,10 @@ def _scores(config, baseline, x_train, x_val, x_prod, seed):
     """DRIP scores of validation and production with the baseline, plus the logits the other
     rules use and the host time per retention decision."""
     if config.path == "int8":
-        from ..drip.int8_gradcam import Int8GradCam
-        from ..models import with_target_output, find_target_layer
-        from ..quantize import convert_int8, representative_samples
-        from ..reference.tflm import quantize
+        from drip_tiny.drip.int8_gradcam import Int8GradCam
+        from drip_tiny.models import with_target_output, find_target_layer
+        from drip_tiny.quantize import convert_int8, representative_samples
+        from drip_tiny.reference.tflm import quantize
 
         target, _ = find_target_layer(baseline)
         tflite = convert_int8(with_target_output(baseline, target),
@@ -97,8 +97,8 @@ def _scores(config, baseline, x_train, x_val, x_prod, seed):
         logits_t = cam.head.logits
         logits = (prod.logits.astype(np.float64) - logits_t.zero_point) * logits_t.scale
         return val, prod, logits, seconds
-    from ..drip.float_gradcam import FloatGradCam
-    from ..models import find_target_layer
+    from drip_tiny.drip.float_gradcam import FloatGradCam
+    from drip_tiny.models import find_target_layer
 
     cam = FloatGradCam(baseline, find_target_layer(baseline)[0])
     val = cam.score(x_val, config.variant)
@@ -119,9 +119,9 @@ def _retention(keep, predicted, labels, num_classes) -> dict:
 
 
 def run_protocol(config: ExperimentConfig, run_index: int, dataset) -> dict:
-    from ..drip.thresholds import fit_thresholds
-    from ..splits import make_dataset_splits, split_arrays
-    from .. import train
+    from drip_tiny.drip.thresholds import fit_thresholds
+    from drip_tiny.splits import make_dataset_splits, split_arrays
+    from drip_tiny import train
 
     started = time.perf_counter()
     seed = config.seed + run_index

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import ExperimentConfig
+from drip_tiny.experiment.config import ExperimentConfig
 
 MODEL_TITLES = {"baseline": "Baseline", "all_data": "All-Data", "drip": "DRIP",
                 "random": "Random", "reservoir": "Reservoir", "entropy": "Entropy",

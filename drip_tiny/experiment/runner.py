@@ -15,10 +15,10 @@ from multiprocessing import active_children, get_context
 from pathlib import Path
 from typing import Callable
 
-from .. import child_processes
-from ..errors import ConfigError, RunDirError
-from ..rundir import replace_files
-from .config import ExperimentConfig
+from drip_tiny import child_processes
+from drip_tiny.errors import ConfigError, RunDirError
+from drip_tiny.rundir import replace_files
+from drip_tiny.experiment.config import ExperimentConfig
 
 CONFIG_FILE = "config.json"
 RUNS_DIR = "runs"
@@ -33,7 +33,7 @@ def _write_atomic(path: Path, data: dict) -> None:
 
 
 def _load_dataset(config: ExperimentConfig):
-    from ..datasets import load_dataset
+    from drip_tiny.datasets import load_dataset
 
     return load_dataset(config.dataset, config.data_dir, config.load_options)
 
@@ -53,7 +53,7 @@ def _worker_init(config_json: dict, parent: int) -> None:
     child_processes.die_with_parent(parent)
     os.environ["TF_NUM_INTRAOP_THREADS"] = str(WORKER_THREADS)
     os.environ["TF_NUM_INTEROP_THREADS"] = "1"
-    from .._tf import tf
+    from drip_tiny._tf import tf
 
     try:
         tf.config.threading.set_intra_op_parallelism_threads(WORKER_THREADS)
@@ -64,7 +64,7 @@ def _worker_init(config_json: dict, parent: int) -> None:
 
 
 def _worker_run(config_json: dict, index: int, out: str) -> int:
-    from .protocol import run_protocol
+    from drip_tiny.experiment.protocol import run_protocol
 
     result = run_protocol(ExperimentConfig.from_json(config_json), index, _WORKER_DATASET)
     _write_atomic(run_file(Path(out), index), result)

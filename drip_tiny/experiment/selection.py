@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ConfigError
+from drip_tiny.errors import ConfigError
 
 SCORE_RULES = ("entropy", "margin", "least_confidence", "logit")
 RULES = ("random", "reservoir") + SCORE_RULES

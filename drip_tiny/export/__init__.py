@@ -8,6 +8,6 @@
 - `uf2`: Intel HEX -> UF2 (standard library only; copied into projects).
 """
 
-from .export import ExportResult, export_project
+from drip_tiny.export.export import ExportResult, export_project
 
 __all__ = ["ExportResult", "export_project"]

@@ -11,12 +11,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from .. import __version__
-from ..codegen.drips_kernel import DripsKernel
-from ..drip.variants import VARIANTS
-from ..errors import ModelError
-from ..resources import shipped_dir
-from ..tflite_file import ModelInfo
+from drip_tiny import __version__
+from drip_tiny.codegen.drips_kernel import DripsKernel
+from drip_tiny.drip.variants import VARIANTS
+from drip_tiny.errors import ModelError
+from drip_tiny.resources import shipped_dir
+from drip_tiny.tflite_file import ModelInfo
 
 APP_MODEL_FILE = "dt_app_model.h"
 # A CLASSIFY request carries the sample and 4 more bytes in a 16-bit payload length
@@ -103,11 +103,11 @@ def lower_for_device(model_bytes: bytes, target: int, logits: int):
     every operator is lowered with the tensors the firmware keeps. The thresholds are a
     placeholder (no class has a window): they change constants, never whether the model
     lowers. Returns the codegen Program; raises ModelError or CodegenError."""
-    from .. import codegen
-    from ..codegen.drips_kernel import generate_drips_kernel
-    from ..drip.thresholds import ClassThreshold, Thresholds
-    from ..drip.variants import DEFAULT_VARIANT
-    from ..tflite_file import read_model
+    from drip_tiny import codegen
+    from drip_tiny.codegen.drips_kernel import generate_drips_kernel
+    from drip_tiny.drip.thresholds import ClassThreshold, Thresholds
+    from drip_tiny.drip.variants import DEFAULT_VARIANT
+    from drip_tiny.tflite_file import read_model
 
     info = read_model(model_bytes)
     classes = int(info.tensors[logits].shape[-1])
@@ -127,10 +127,10 @@ def write_model_sources(run, out_dir) -> ModelSources:
     The run must have model.tflite and thresholds.json (drip-tiny fit)."""
     from pathlib import Path
 
-    from .. import codegen, rundir
-    from ..codegen.drips_kernel import generate_for_run, write_drips_kernel
-    from ..drip.thresholds import Thresholds
-    from ..tflite_file import read_model
+    from drip_tiny import codegen, rundir
+    from drip_tiny.codegen.drips_kernel import generate_for_run, write_drips_kernel
+    from drip_tiny.drip.thresholds import Thresholds
+    from drip_tiny.tflite_file import read_model
 
     run = Path(run)
     out = Path(out_dir)

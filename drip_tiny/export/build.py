@@ -15,9 +15,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import child_processes
-from ..boards import Board
-from ..errors import ExportError
+from drip_tiny import child_processes
+from drip_tiny.boards import Board
+from drip_tiny.errors import ExportError
 
 ARM_PACKAGES = "gcc-arm-none-eabi libnewlib-arm-none-eabi"
 TAIL_LINES = 25

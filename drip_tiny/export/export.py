@@ -26,16 +26,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import __version__
-from ..boards import Board, load_board
-from ..errors import ExportError
-from ..resources import shipped_dir
-from ..staging import staged_directory
-from . import build as build_mod
-from . import makefile, memory
-from .c_array import model_array_sources
-from .project import GENERATED, plan_project
-from .store_capacity import StoreCapacity, store_capacity
+from drip_tiny import __version__
+from drip_tiny.boards import Board, load_board
+from drip_tiny.errors import ExportError
+from drip_tiny.resources import shipped_dir
+from drip_tiny.staging import staged_directory
+from drip_tiny.export import build as build_mod
+from drip_tiny.export import makefile, memory
+from drip_tiny.export.c_array import model_array_sources
+from drip_tiny.export.project import GENERATED, plan_project
+from drip_tiny.export.store_capacity import StoreCapacity, store_capacity
 
 EXPORT_JSON = "export.json"
 REPORT_TXT = "memory-report.txt"
@@ -79,20 +79,20 @@ def _sha256(path: Path) -> str:
 
 
 def _check_run(run: Path) -> None:
-    from .. import rundir
+    from drip_tiny import rundir
 
     rundir.check_run(run)
     if not (run / THRESHOLDS_FILE).is_file():
         raise ExportError(f"{run} has no {THRESHOLDS_FILE}: fit the DRIP thresholds first "
                           f"(`drip-tiny fit {run}`)")
-    from ..drip.thresholds import Thresholds
+    from drip_tiny.drip.thresholds import Thresholds
 
     Thresholds.load(run / THRESHOLDS_FILE)  # checked against its schema before any work
 
 
 def _thresholds_info(run: Path) -> dict:
-    from ..codegen.drips_kernel import thresholds_hash
-    from ..drip.thresholds import Thresholds
+    from drip_tiny.codegen.drips_kernel import thresholds_hash
+    from drip_tiny.drip.thresholds import Thresholds
 
     t = Thresholds.load(run / THRESHOLDS_FILE)
     return {"file": str((run / THRESHOLDS_FILE).resolve()),
@@ -116,8 +116,8 @@ def export_project(run, board: str | Board, out, *, force: bool = False, build: 
     or when the build fails. firmware_root replaces the shipped firmware/ folder (tests).
     optimize: "speed" (-O2, the default) or "size" (-Os).
     """
-    from ..codegen import emit
-    from .app_model import write_model_sources
+    from drip_tiny.codegen import emit
+    from drip_tiny.export.app_model import write_model_sources
 
     say = log or (lambda _msg: None)
     if optimize not in makefile.OPTIMIZE:

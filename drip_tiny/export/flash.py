@@ -14,10 +14,10 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import child_processes
-from ..boards import Board, FlashMethod
-from ..errors import FlashError
-from . import makefile
+from drip_tiny import child_processes
+from drip_tiny.boards import Board, FlashMethod
+from drip_tiny.errors import FlashError
+from drip_tiny.export import makefile
 
 PYOCD = "pyocd"
 NRFJPROG = "nrfjprog"

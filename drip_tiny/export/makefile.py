@@ -12,7 +12,7 @@ Warnings are errors everywhere (-std=c99 -Wall -Wextra -Werror).
 
 from __future__ import annotations
 
-from ..boards import Board
+from drip_tiny.boards import Board
 
 ELF = "build/firmware.elf"
 HOST_EXE = "build/firmware"

@@ -34,9 +34,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..boards import Board, FlashArea, MemoryRegion
-from ..errors import ExportError
-from .store_capacity import StoreCapacity
+from drip_tiny.boards import Board, FlashArea, MemoryRegion
+from drip_tiny.errors import ExportError
+from drip_tiny.export.store_capacity import StoreCapacity
 
 WEIGHTS = "model weights and parameters"
 MODEL_CODE = "model code and kernels"

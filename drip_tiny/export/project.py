@@ -19,8 +19,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..boards import Board
-from ..errors import ExportError
+from drip_tiny.boards import Board
+from drip_tiny.errors import ExportError
 
 FIRMWARE_FOLDERS = ("app", "protocol", "board", "store")
 COMPILE_ALL = ("app", "protocol", "board")  # every .c of these is compiled

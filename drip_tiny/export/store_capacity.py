@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..boards import FlashArea
+from drip_tiny.boards import FlashArea
 
 PAGE_HEADER_BYTES = 28
 RECORD_HEADER_BYTES = 24

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ConfigError, LinkError
+from drip_tiny.errors import ConfigError, LinkError
 
 
 def read_store(device) -> dict:

@@ -17,8 +17,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..errors import DeviceError, LinkError
-from . import protocol as p
+from drip_tiny.errors import DeviceError, LinkError
+from drip_tiny.link import protocol as p
 
 try:
     import termios

@@ -23,10 +23,10 @@ from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
 
-from .. import child_processes
-from ..boards import Board, load_board, require_qemu
-from ..errors import EmulatorError, LinkError
-from .client import Device, open_port
+from drip_tiny import child_processes
+from drip_tiny.boards import Board, load_board, require_qemu
+from drip_tiny.errors import EmulatorError, LinkError
+from drip_tiny.link.client import Device, open_port
 
 CYCLES_BEGIN = "dt_cycles_region_begin"
 CYCLES_END = "dt_cycles_region_end"
@@ -206,7 +206,7 @@ class HostBoard(EmulatedBoard):
 
 def qemu_serial_command(elf: Path, board: Board, port: int, plugin: str | None) -> list[str]:
     """QEMU for elf with UART0 on a TCP server socket (docs: DESIGN.md's serial facts)."""
-    from ..emulate.insn_count import qemu_command
+    from drip_tiny.emulate.insn_count import qemu_command
 
     command = qemu_command(elf, board, plugin)
     # Replace the board's default serial (null, for the benchmarks) with the socket;
@@ -233,8 +233,7 @@ class QemuBoard(EmulatedBoard):
                  port: int | None = None, count_cycles: bool = True,
                  uncounted: Sequence[str] | None = None,
                  log_dir: str | os.PathLike | None = None):
-        from ..emulate.insn_count import (build_plugin, elf_entry, symbol_addresses,
-                                          symbol_ranges)
+        from drip_tiny.emulate.insn_count import build_plugin, elf_entry, symbol_addresses, symbol_ranges
 
         self.board = load_board(board) if isinstance(board, str) else board
         require_qemu(self.board)

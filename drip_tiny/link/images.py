@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..errors import ConfigError
+from drip_tiny.errors import ConfigError
 
 # Where `drip-tiny export` puts the built image, per toolchain (export/makefile.py), for
 # folders without an export.json (a project built by hand).

@@ -25,9 +25,9 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from ..errors import LinkError
-from . import protocol as p
-from .client import Device, with_cycles
+from drip_tiny.errors import LinkError
+from drip_tiny.link import protocol as p
+from drip_tiny.link.client import Device, with_cycles
 
 # Statuses that say the request arrived damaged: nothing ran, send it again.
 DAMAGED = {p.Status.ERR_CRC, p.Status.ERR_LENGTH, p.Status.ERR_TOO_LONG}

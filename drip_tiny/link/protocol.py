@@ -14,7 +14,7 @@ from enum import IntEnum
 
 import numpy as np
 
-from ..errors import DeviceError, LinkError
+from drip_tiny.errors import DeviceError, LinkError
 
 VERSION = 1
 HEADER = struct.Struct("<BBHH")  # version, command, sequence, length

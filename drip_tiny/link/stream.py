@@ -28,12 +28,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import rundir
-from ..drip.thresholds import Thresholds
-from ..errors import ConfigError, DeviceError, LinkError
-from . import protocol as p
-from .client import Device, check_identity
-from .pipeline import SLOWEST_LINK_BYTES_PER_SECOND, window_for
+from drip_tiny import rundir
+from drip_tiny.drip.thresholds import Thresholds
+from drip_tiny.errors import ConfigError, DeviceError, LinkError
+from drip_tiny.link import protocol as p
+from drip_tiny.link.client import Device, check_identity
+from drip_tiny.link.pipeline import SLOWEST_LINK_BYTES_PER_SECOND, window_for
 
 DRIPS_RTOL = 1e-5
 CHECK_EVERY = 100  # samples between STATISTICS checks for a silent reset
@@ -54,7 +54,7 @@ class RunReference:
 def run_reference(run: Path) -> RunReference:
     import hashlib
 
-    from ..codegen.drips_kernel import thresholds_hash
+    from drip_tiny.codegen.drips_kernel import thresholds_hash
 
     run = rundir.check_run(run)
     thresholds = Thresholds.load(run / "thresholds.json")
@@ -125,7 +125,7 @@ class StreamResult:
 
 def expected_answers(run: Path, q: np.ndarray, reference: RunReference):
     """(predicted, logits, drips, keep) of the Python int8 reference for int8 samples q."""
-    from ..drip.run_scores import int8_gradcam_for_run
+    from drip_tiny.drip.run_scores import int8_gradcam_for_run
 
     scored = int8_gradcam_for_run(run).score(q, reference.variant)
     keep = reference.thresholds.decide(scored.predicted, scored.drips)
@@ -179,7 +179,7 @@ def load_samples(path: Path) -> np.ndarray:
 def quantize_inputs(x: np.ndarray, ident: p.Identity) -> np.ndarray:
     """int8 rows of input_bytes: int8 arrays as they are, floats with the device's input
     quantization."""
-    from ..reference.tflm import quantize
+    from drip_tiny.reference.tflm import quantize
 
     q = x if x.dtype == np.int8 else quantize(np.asarray(x, dtype=np.float32),
                                               ident.input_scale, ident.input_zero_point)
@@ -251,7 +251,7 @@ class _Tracker:
 
 def _stream(device, reference, q, result, progress, check_thresholds, check_every,
             recover_seconds, window) -> None:
-    from .pipeline import ClassifyPipeline
+    from drip_tiny.link.pipeline import ClassifyPipeline
 
     n = len(q)
     tracker = _Tracker(device)

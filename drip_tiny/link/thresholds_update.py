@@ -17,11 +17,11 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import rundir
-from ..drip.thresholds import Thresholds
-from ..errors import ConfigError, DeviceError, LinkError, RunDirError
-from . import protocol as p
-from .client import Device
+from drip_tiny import rundir
+from drip_tiny.drip.thresholds import Thresholds
+from drip_tiny.errors import ConfigError, DeviceError, LinkError, RunDirError
+from drip_tiny.link import protocol as p
+from drip_tiny.link.client import Device
 
 THRESHOLDS_FILE = "thresholds.json"
 
@@ -50,7 +50,7 @@ class ThresholdsChange:
 def load_run_thresholds(run: Path) -> RunThresholds:
     """The run's thresholds, checked before any port is opened: fitted for this run's
     model, on the int8 path the device scores with."""
-    from ..codegen.drips_kernel import thresholds_hash, thresholds_record
+    from drip_tiny.codegen.drips_kernel import thresholds_hash, thresholds_record
 
     run = rundir.check_run(run)
     thresholds = Thresholds.load(run / THRESHOLDS_FILE)  # validated (run_files.py)

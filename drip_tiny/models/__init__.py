@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .._tf import keras
-from ..errors import ModelError
-from .builtin import AUDIO_CNN1D, BUILTIN_MODELS, IMAGE_CNN, build_builtin
-from .target import find_target_layer, logits_model, with_target_output
+from drip_tiny._tf import keras
+from drip_tiny.errors import ModelError
+from drip_tiny.models.builtin import AUDIO_CNN1D, BUILTIN_MODELS, IMAGE_CNN, build_builtin
+from drip_tiny.models.target import find_target_layer, logits_model, with_target_output
 
 
 def default_model_for(kind: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from .._tf import keras
+from drip_tiny._tf import keras
 
 IMAGE_CNN = "cnn"
 AUDIO_CNN1D = "cnn1d"

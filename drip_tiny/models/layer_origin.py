@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .._tf import keras, tf
-from ..tflite_file import ModelInfo, OperatorInfo
+from drip_tiny._tf import keras, tf
+from drip_tiny.tflite_file import ModelInfo, OperatorInfo
 
 
 def _unwrap(layer):

@@ -8,8 +8,8 @@ layers that directly and solely consume it. Grad-CAM's map is built from that un
 
 from __future__ import annotations
 
-from .._tf import keras
-from ..errors import ModelError
+from drip_tiny._tf import keras
+from drip_tiny.errors import ModelError
 
 CONV_TYPES = ("Conv1D", "Conv2D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D")
 # Layers that TFLite folds into the convolution before them.

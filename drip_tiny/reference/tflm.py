@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm import tqdm
 
-from .._stdio import capture_fd2
-from ..errors import QuantizationError
-from ..tflite_file import read_model
+from drip_tiny._stdio import capture_fd2
+from drip_tiny.errors import QuantizationError
+from drip_tiny.tflite_file import read_model
 
 # A generous first arena; the used size is then read from TFLM's RecordingMicroAllocator.
 _ARENA_HEADROOM = 4 * 1024 * 1024
@@ -104,7 +104,7 @@ def predict_logits(model: TflmModel, x_float: np.ndarray, logits_output: int,
 def _invoke_failure(info, exc: Exception) -> str:
     """Why TFLM could not run a model that it loaded: usually an op it does not support
     with these tensor types; names the ops drip-tiny's code generator does not know."""
-    from ..codegen.ops import supported_ops
+    from drip_tiny.codegen.ops import supported_ops
 
     unknown = sorted(set(info.op_names) - set(supported_ops()))
     which = (f"its ops {', '.join(unknown)} are not supported by drip-tiny"

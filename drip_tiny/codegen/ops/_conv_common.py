@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
 
-from .. import quant
-from .base import CArray, OpContext
+from drip_tiny.codegen import quant
+from drip_tiny.codegen.ops.base import CArray, OpContext
 
 
 def check_filter_and_bias(ctx: OpContext, channels: int, quantized_dimension: int):

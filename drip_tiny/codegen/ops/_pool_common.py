@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .. import quant
-from .base import In, Lowered, OpContext, Out
+from drip_tiny.codegen import quant
+from drip_tiny.codegen.ops.base import In, Lowered, OpContext, Out
 
 
 def lower_pool(ctx: OpContext, kind: str) -> Lowered:

@@ -6,8 +6,8 @@ BroadcastAdd4DSlow (shapes of rank <= 4, numpy-style). A constant operand is pla
 
 from __future__ import annotations
 
-from .. import quant
-from .base import In, Lowered, OpContext, Out, pad4, size_of
+from drip_tiny.codegen import quant
+from drip_tiny.codegen.ops.base import In, Lowered, OpContext, Out, pad4, size_of
 
 OPS = ("ADD",)
 OPTIONS = {"fusedActivationFunction", "potScaleInt16"}  # the latter is for int16 only

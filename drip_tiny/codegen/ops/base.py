@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ...errors import CodegenError
-from ...tflite_file import ACTIVATIONS, PADDINGS, ModelInfo, OperatorInfo, TensorInfo
-from .. import quant
+from drip_tiny.errors import CodegenError
+from drip_tiny.tflite_file import ACTIVATIONS, PADDINGS, ModelInfo, OperatorInfo, TensorInfo
+from drip_tiny.codegen import quant
 
 C_TYPES = {"INT8": "int8_t", "FLOAT32": "float", "INT32": "int32_t", "INT16": "int16_t"}
 

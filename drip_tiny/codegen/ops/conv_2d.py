@@ -8,8 +8,8 @@ smaller than the input depth) are refused.
 
 from __future__ import annotations
 
-from . import _conv_common as common
-from .base import In, Lowered, OpContext, Out
+from drip_tiny.codegen.ops import _conv_common as common
+from drip_tiny.codegen.ops.base import In, Lowered, OpContext, Out
 
 OPS = ("CONV_2D",)
 # Every option this module reads or has checked to be harmless; any other option with a

@@ -6,8 +6,8 @@ depth multiplier option must agree with the tensor shapes (TFLM's kernel assumes
 
 from __future__ import annotations
 
-from . import _conv_common as common
-from .base import In, Lowered, OpContext, Out
+from drip_tiny.codegen.ops import _conv_common as common
+from drip_tiny.codegen.ops.base import In, Lowered, OpContext, Out
 
 OPS = ("DEPTHWISE_CONV_2D",)
 OPTIONS = {"padding", "strideW", "strideH", "depthMultiplier", "fusedActivationFunction",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import In, Lowered, OpContext, Out, size_of
+from drip_tiny.codegen.ops.base import In, Lowered, OpContext, Out, size_of
 
 OPS = ("DEQUANTIZE",)
 OPTIONS: set = set()

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import quant
-from ._conv_common import check_bias_type_option
-from .base import CArray, In, Lowered, OpContext, Out, size_of
+from drip_tiny.codegen import quant
+from drip_tiny.codegen.ops._conv_common import check_bias_type_option
+from drip_tiny.codegen.ops.base import CArray, In, Lowered, OpContext, Out, size_of
 
 OPS = ("FULLY_CONNECTED",)
 # keepNumDims changes only the output shape; asymmetricQuantizeInputs only hybrid

@@ -1,7 +1,7 @@
 """MAX_POOL_2D int8 (TFLM's PoolingPrepare: input and output quantization must be equal)."""
 
-from ._pool_common import lower_pool
-from .base import Lowered, OpContext
+from drip_tiny.codegen.ops._pool_common import lower_pool
+from drip_tiny.codegen.ops.base import Lowered, OpContext
 
 OPS = ("MAX_POOL_2D",)
 OPTIONS = {"padding", "strideW", "strideH", "filterWidth", "filterHeight",

@@ -10,8 +10,8 @@ parameters here and the kernel only multiplies.
 
 from __future__ import annotations
 
-from .. import quant
-from .base import In, Lowered, OpContext, Out, pad4, size_of
+from drip_tiny.codegen import quant
+from drip_tiny.codegen.ops.base import In, Lowered, OpContext, Out, pad4, size_of
 
 OPS = ("MEAN",)
 OPTIONS = {"keepDims"}  # the output layout is the same either way

@@ -3,7 +3,7 @@ value is the output zero point (PAD) or the int8 constant (PADV2)."""
 
 from __future__ import annotations
 
-from .base import In, Lowered, OpContext, Out, pad4
+from drip_tiny.codegen.ops.base import In, Lowered, OpContext, Out, pad4
 
 OPS = ("PAD", "PADV2")
 OPTIONS: set = set()

@@ -3,8 +3,8 @@ int8 requantization (QuantizeMultiplier(input_scale / output_scale), PrepareQuan
 
 from __future__ import annotations
 
-from .. import quant
-from .base import In, Lowered, OpContext, Out, size_of
+from drip_tiny.codegen import quant
+from drip_tiny.codegen.ops.base import In, Lowered, OpContext, Out, size_of
 
 OPS = ("QUANTIZE",)
 OPTIONS: set = set()

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import quant
-from .base import In, Lowered, OpContext, Out, size_of
+from drip_tiny.codegen import quant
+from drip_tiny.codegen.ops.base import In, Lowered, OpContext, Out, size_of
 
 OPS = ("RELU", "RELU6")
 OPTIONS: set = set()

@@ -3,7 +3,7 @@ no code is emitted and the memory planner gives both tensors one buffer (TFLM co
 
 from __future__ import annotations
 
-from .base import Lowered, OpContext, size_of
+from drip_tiny.codegen.ops.base import Lowered, OpContext, size_of
 
 OPS = ("RESHAPE", "EXPAND_DIMS", "SQUEEZE")
 OPTIONS = {"newShape", "squeezeDims"}  # the output shape is read from the output tensor
