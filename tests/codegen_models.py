@@ -1,6 +1,6 @@
 """Random int8 models for the codegen tests: tf_keras models of random shapes, strides,
 paddings, dilations, depth multipliers, activations and residual adds, converted with the
-project's full-integer converter (drip_tiny.quantize.convert_int8).
+project's full-integer converter (drip_tiny.train.quantize.convert_int8).
 
 Each builder takes a numpy Generator and returns (name, keras model, input shape). The
 models are untrained (random weights) and calibrated on random data: their outputs mean
@@ -131,7 +131,7 @@ BUILDERS = {"conv": conv_stack, "residual": residual, "conv1d": conv1d,
 
 
 def convert(model, input_shape, rng, samples: int = 64) -> bytes:
-    from drip_tiny.quantize import convert_int8
+    from drip_tiny.train.quantize import convert_int8
 
     scale = float(rng.uniform(0.5, 4.0))
     calibration = (rng.standard_normal((samples, *input_shape)) * scale).astype(np.float32)

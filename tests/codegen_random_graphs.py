@@ -19,9 +19,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-import numpy as np
-
 import codegen_models as cm
+import numpy as np
 
 ACTIVATIONS = {0: "NONE", 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6"}
 INT8_SPREAD = 60.0  # about the standard deviation of a well-used int8 tensor's values

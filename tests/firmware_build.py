@@ -54,7 +54,7 @@ def fitted_copy(run, dest, variant: str = "minmax") -> Path:
     import atexit
     import tempfile
 
-    from drip_tiny.fit_run import fit_run
+    from drip_tiny.drip.fit_run import fit_run
 
     key = (str(Path(run).resolve()), variant)
     if key not in _FITTED:

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
 
-from drip_tiny.reference.tflm import TflmModel
+from drip_tiny.tflite.tflm_reference import TflmModel
 
 KERNELS = Path(__file__).resolve().parent.parent / "firmware" / "kernels"
 HOST_FLAGS = ["-O2", "-shared", "-fPIC", "-Wall", "-Wextra", "-Werror"]
@@ -106,11 +106,11 @@ _CONVERTED: dict[str, bytes] = {}
 
 def converted_model(name: str) -> bytes:
     """A small full-integer int8 model from tf_keras and the TFLite converter, as the project
-    converts (drip_tiny.quantize.convert_int8). Names: softmax, softmax_3d, dense_softmax,
+    converts (drip_tiny.train.quantize.convert_int8). Names: softmax, softmax_3d, dense_softmax,
     sigmoid, dense_sigmoid. Converted once per session (TensorFlow costs seconds to import)."""
     if name not in _CONVERTED:
-        from drip_tiny._tf import keras
-        from drip_tiny.quantize import convert_int8
+        from drip_tiny.tf_seam import keras
+        from drip_tiny.train.quantize import convert_int8
 
         rng = np.random.default_rng(7)
         shape = (4, 10) if name == "softmax_3d" else (10,)

@@ -27,13 +27,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-
 from firmware_build import build_host_firmware
 from firmware_device import cobs_decode, frame, packet, parse_reply
 
-IDENTIFY, CLASSIFY, STORE_LIST, STORE_READ, STORE_ERASE = 0x01, 0x02, 0x10, 0x11, 0x12
-SET_THRESHOLDS = 0x20
-ERR_STORE = 7
+from drip_tiny.link.protocol import Command, Status, StoreResult
+
+# The command codes come from the host's protocol module (checked against dt_wire.h).
+IDENTIFY, CLASSIFY, STORE_LIST, STORE_READ, STORE_ERASE = (
+    Command.IDENTIFY, Command.CLASSIFY, Command.STORE_LIST, Command.STORE_READ,
+    Command.STORE_ERASE)
+SET_THRESHOLDS = Command.SET_THRESHOLDS
+ERR_STORE = Status.ERR_STORE
 CUT_EXIT = 3
 MODES = ("clean", "low", "high")
 
@@ -196,7 +200,7 @@ def reference_run(exe, flash: Path, steps) -> Reference:
         index = sample_id = None
         if command == CLASSIFY:
             result, index = classify_index(body)
-            assert result == 0, f"the keep-everything workload did not store (result {result})"
+            assert result == StoreResult.STORED, f"the keep-everything workload did not store (result {result})"
             sample_id = entries[index]
             assert sample_id not in ref.stored
             ref.stored[sample_id] = payload
@@ -231,7 +235,7 @@ def run_cut(exe, flash: Path, steps, ref: Reference, n: int, mode: str) -> Outco
             body = fw.ok(command, payload)
             if command == CLASSIFY:
                 result, index = classify_index(body)
-                assert result == 0 and index == ref.step_index[step], (cut, step, result, index)
+                assert result == StoreResult.STORED and index == ref.step_index[step], (cut, step, result, index)
                 acked[ref.step_id[step]] = payload
             elif command == STORE_ERASE:
                 acked.clear()
@@ -264,7 +268,7 @@ def run_cut(exe, flash: Path, steps, ref: Reference, n: int, mode: str) -> Outco
         sample = steps[1][1]
         result, index = classify_index(fw.ok(CLASSIFY, sample))
         works = False
-        if result == 0:
+        if result == StoreResult.STORED:
             reply = fw.request(STORE_READ, struct.pack("<I", index))
             works = reply.status == 0 and reply.body[9:] == sample
         fw.close()
@@ -299,8 +303,8 @@ def classes_of(run) -> int:
 
 def production_samples(run, count: int = 16) -> np.ndarray:
     """The run's first production samples, quantized to the model's int8 input."""
-    from drip_tiny.reference.tflm import TflmModel, quantize
-    from drip_tiny.rundir import load_split
+    from drip_tiny.run.directory import load_split
+    from drip_tiny.tflite.tflm_reference import TflmModel, quantize
 
     inp = TflmModel((Path(run) / "model.tflite").read_bytes()).info.inputs[0]
     x, _ = load_split(Path(run), "production")

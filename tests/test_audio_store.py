@@ -8,18 +8,17 @@ import io
 import json
 
 import numpy as np
-import pytest
-
 import power_loss as pl
+import pytest
 from boards_common import require_tools
 from firmware_build import fitted_copy
 
 from drip_tiny.boards import load_board
 from drip_tiny.cli import main
-from drip_tiny.link.images import resolve_image
-from drip_tiny.link.emulated import start_emulated
-from drip_tiny.link.stream import split_inputs
-from drip_tiny.reference.tflm import quantize
+from drip_tiny.emulator.images import resolve_image
+from drip_tiny.emulator.launch import start_emulated
+from drip_tiny.hil.stream import split_inputs
+from drip_tiny.tflite.tflm_reference import quantize
 
 
 @pytest.fixture(scope="module")

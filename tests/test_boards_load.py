@@ -4,8 +4,8 @@ consistently, and their startup and drivers compile warning-free for the Cortex-
 import subprocess
 
 import pytest
-
 from boards_common import CORTEX_M_BOARDS, FIRMWARE_INCLUDES, WARNINGS, require_tools
+
 from drip_tiny.boards import load_board
 
 

@@ -18,11 +18,16 @@ import subprocess
 import time
 
 import pytest
+from boards_common import (
+    FIRMWARE_INCLUDES,
+    load_segments,
+    require_tools,
+    selftest_sources,
+    symbols,
+)
 
-from boards_common import (FIRMWARE_INCLUDES, load_segments, require_tools,
-                           selftest_sources, symbols)
 from drip_tiny.boards import load_board
-from drip_tiny.emulate import build_elf, build_plugin, qemu_command
+from drip_tiny.emulator import build_elf, build_plugin, qemu_command
 
 serial = pytest.importorskip("serial")
 

@@ -9,11 +9,17 @@ import struct
 import subprocess
 
 import pytest
+from boards_common import (
+    FIRMWARE_INCLUDES,
+    ROOT,
+    load_segments,
+    require_tools,
+    selftest_sources,
+    symbols,
+)
 
-from boards_common import (FIRMWARE_INCLUDES, ROOT, load_segments, require_tools,
-                           selftest_sources, symbols)
 from drip_tiny.boards import load_board
-from drip_tiny.emulate import EmulatorError, build_elf, elf_sizes
+from drip_tiny.emulator import EmulatorError, build_elf, elf_sizes
 
 UARTE0_IRQ = 2
 

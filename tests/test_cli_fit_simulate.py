@@ -10,7 +10,7 @@ from PIL import Image
 
 from drip_tiny.cli import main
 from drip_tiny.drip.thresholds import Thresholds, fit_window
-from drip_tiny.rundir import load_split
+from drip_tiny.run.directory import load_split
 
 
 @pytest.fixture(scope="module")

@@ -5,12 +5,12 @@ import subprocess
 import sys
 
 import pytest
+from conftest import train_cli
+from formats import write_mnist_dir
 
 from drip_tiny.cli import build_parser, main
 from drip_tiny.commands import SUBCOMMANDS
-from drip_tiny.rundir import REQUIRED_FILES, check_run
-from conftest import train_cli
-from formats import write_mnist_dir
+from drip_tiny.run.directory import REQUIRED_FILES, check_run
 
 
 def test_run_directory_holds_every_file(digits_ptq_run):
@@ -30,8 +30,8 @@ def test_float_model_file_reloads_with_its_accuracy(digits_ptq_run):
     import numpy as np
 
     from drip_tiny.datasets import load_dataset
-    from drip_tiny.models import load_user_model
-    from drip_tiny.splits import Splits, split_arrays
+    from drip_tiny.run.splits import Splits, split_arrays
+    from drip_tiny.train.models import load_user_model
 
     model = load_user_model(digits_ptq_run / "float_model.keras")
     x, y = split_arrays(load_dataset("digits"), Splits.load(digits_ptq_run / "splits.npz"), "test")
@@ -93,7 +93,7 @@ def test_existing_run_needs_force(tmp_path, capsys):
 
 
 def test_model_without_convolution_is_refused(tmp_path, capsys):
-    from drip_tiny._tf import keras
+    from drip_tiny.tf_seam import keras
 
     path = tmp_path / "dense.keras"
     keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(),
@@ -105,7 +105,7 @@ def test_model_without_convolution_is_refused(tmp_path, capsys):
 
 def test_user_model_with_batchnorm_and_softmax(tmp_path):
     """A user's own .keras file: softmax is stripped, Conv+BN+ReLU is one fused target."""
-    from drip_tiny._tf import keras
+    from drip_tiny.tf_seam import keras
 
     path = tmp_path / "user.keras"
     keras.Sequential([
@@ -158,7 +158,7 @@ def test_run_reloads_its_splits_and_notices_changed_data(tmp_path):
     import numpy as np
 
     from drip_tiny.errors import RunDirError
-    from drip_tiny.rundir import load_split
+    from drip_tiny.run.directory import load_split
 
     data = tmp_path / "mnist"
     write_mnist_dir(data, n_train=60, n_test=20)
@@ -204,6 +204,6 @@ def test_relative_data_dir_is_recorded_absolute(tmp_path, monkeypatch):
     meta = json.loads((tmp_path / "run" / "metadata.json").read_text())
     assert meta["dataset"]["data_dir"] == str(tmp_path / "mnist")
     monkeypatch.chdir("/")
-    from drip_tiny.rundir import load_split
+    from drip_tiny.run.directory import load_split
 
     assert len(load_split(tmp_path / "run", "test")[1]) == 20

@@ -4,14 +4,14 @@ our arena against the arena TFLM's interpreter needs."""
 
 import json
 
+import codegen_models as cm
 import numpy as np
 import pytest
 
-import codegen_models as cm
 from drip_tiny.codegen import HostModel, memory_report
 from drip_tiny.codegen.report import arm_toolchain
-from drip_tiny.reference.tflm import TflmModel, quantize
-from drip_tiny.rundir import load_split
+from drip_tiny.run.directory import load_split
+from drip_tiny.tflite.tflm_reference import TflmModel, quantize
 
 
 def _check_run(run, cache, samples=40):

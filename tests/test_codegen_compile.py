@@ -5,10 +5,10 @@ host and for Cortex-M4F with arm-none-eabi-gcc. CI installs the ARM toolchain
 import shutil
 import subprocess
 
+import codegen_models as cm
 import numpy as np
 import pytest
 
-import codegen_models as cm
 from drip_tiny.codegen import build, emit, generate, memory_report
 from drip_tiny.codegen.report import CORTEX_M4F_FLAGS, arm_toolchain
 
@@ -89,7 +89,7 @@ def test_generated_files_name_their_template_and_model(tmp_path):
 
 def test_float_literals_read_back_as_the_same_float32(tmp_path):
     """Scales reach the C code as decimal literals: each must compile to the very float32."""
-    from drip_tiny.codegen.emit import _c_float
+    from drip_tiny.codegen.c_text import c_float
 
     rng = np.random.default_rng(0)
     values = np.concatenate([
@@ -98,7 +98,7 @@ def test_float_literals_read_back_as_the_same_float32(tmp_path):
     source = tmp_path / "floats.c"
     source.write_text(
         "#include <stdio.h>\n#include <stdint.h>\n#include <string.h>\n"
-        f"static const float v[] = {{{', '.join(_c_float(x) for x in values)}}};\n"
+        f"static const float v[] = {{{', '.join(c_float(x) for x in values)}}};\n"
         "int main(void) { for (unsigned i = 0; i < sizeof v / sizeof v[0]; ++i) {\n"
         "uint32_t u; memcpy(&u, &v[i], 4); printf(\"%u\\n\", (unsigned)u); } return 0; }\n")
     exe = tmp_path / "floats"

@@ -1,10 +1,10 @@
 """What the code generator refuses, and how it says so: the op, the option, the tensor."""
 
+import codegen_models as cm
 import numpy as np
 import pytest
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
 
-import codegen_models as cm
 from drip_tiny.codegen import HostModel, build, ops
 from drip_tiny.errors import CodegenError, DripTinyError
 

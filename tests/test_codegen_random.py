@@ -5,12 +5,12 @@ inputs that include -128 and 127."""
 
 import warnings
 
+import codegen_models as cm
 import numpy as np
 import pytest
 
-import codegen_models as cm
 from drip_tiny.codegen import HostModel
-from drip_tiny.reference.tflm import TflmModel
+from drip_tiny.tflite.tflm_reference import TflmModel
 
 KERAS_SEEDS = range(4)
 DILATED_SEEDS = range(6)
@@ -25,7 +25,7 @@ def codegen_cache(tmp_path_factory):
 @pytest.fixture(scope="session")
 def keras_models():
     """Converted once per session: {(kind, seed): (tflite bytes, input shape)}."""
-    from drip_tiny._tf import keras
+    from drip_tiny.tf_seam import keras
 
     models = {}
     for kind, builder in cm.BUILDERS.items():
@@ -72,7 +72,7 @@ def test_keras_models_match_tflm(kind, keras_models, codegen_cache):
 
 
 def test_random_models_cover_the_ops_and_options(keras_models):
-    from drip_tiny.tflite_file import read_model
+    from drip_tiny.tflite.flatbuffer import read_model
 
     ops, dilated, multipliers = set(), False, set()
     for data, _ in keras_models.values():
@@ -105,7 +105,7 @@ def test_pad_mean_requantize_match_tflm(seed, codegen_cache):
 @pytest.mark.parametrize("seed", range(4))
 def test_a_kept_intermediate_tensor_is_readable_after_invoke(seed, codegen_cache):
     """`keep` pins an inner activation (here PAD's output, which MEAN consumes) to the end."""
-    from drip_tiny.tflite_file import read_model
+    from drip_tiny.tflite.flatbuffer import read_model
 
     rng = np.random.default_rng(seed)
     data, shape = cm.pad_mean_requantize(rng)
@@ -153,7 +153,7 @@ def test_float_edges_quantize_and_dequantize_like_tflm(codegen_cache):
     """A model with float32 input and output: QUANTIZE and DEQUANTIZE at the edges."""
     from tflite_micro.python.tflite_micro import runtime
 
-    from drip_tiny._tf import keras, tf
+    from drip_tiny.tf_seam import keras, tf
 
     rng = np.random.default_rng(7)
     keras.utils.set_random_seed(7)

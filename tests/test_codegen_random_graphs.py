@@ -7,11 +7,10 @@ import json
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
-import pytest
-
 import codegen_models as cm
 import codegen_random_graphs as graphs
+import numpy as np
+import pytest
 
 BENCHMARK = Path(__file__).resolve().parent.parent / "benchmarks" / "codegen_random.json"
 CI_SEEDS = range(10)

@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 
 from drip_tiny.codegen import HostModel
-from drip_tiny.reference.tflm import TflmModel
-from drip_tiny.tflite_file import read_model
+from drip_tiny.tflite.flatbuffer import read_model
+from drip_tiny.tflite.tflm_reference import TflmModel
 
 
 @pytest.mark.parametrize("activation, op", [("softmax", "SOFTMAX"), ("sigmoid", "LOGISTIC")])
 def test_generated_model_with_a_final_activation_equals_tflm(activation, op, tmp_path):
-    from drip_tiny._tf import keras
-    from drip_tiny.quantize import convert_int8
+    from drip_tiny.tf_seam import keras
+    from drip_tiny.train.quantize import convert_int8
 
     L = keras.layers
     keras.utils.set_random_seed(3)

@@ -2,10 +2,10 @@ import tarfile
 
 import numpy as np
 import pytest
+from formats import write_cifar_dir
 
 from drip_tiny.datasets import load_dataset
 from drip_tiny.errors import DatasetError
-from formats import write_cifar_dir
 
 
 def test_batches_decode_channel_planar_to_nhwc(tmp_path):

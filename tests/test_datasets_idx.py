@@ -2,11 +2,11 @@ import gzip
 
 import numpy as np
 import pytest
+from formats import write_idx, write_mnist_dir
 
 from drip_tiny.datasets import LoadOptions, load_dataset
 from drip_tiny.datasets.idx import DEBIAN_FASHION_MNIST_DIR, read_idx
 from drip_tiny.errors import DatasetError
-from formats import write_idx, write_mnist_dir
 
 
 @pytest.mark.parametrize("gz", [False, True])

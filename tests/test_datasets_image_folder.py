@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
+from formats import write_image_folder
 
 from drip_tiny.datasets import LoadOptions, load_dataset
 from drip_tiny.errors import DatasetError
-from formats import write_image_folder
 
 
 def test_class_folders_are_resized(tmp_path):

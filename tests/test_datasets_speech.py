@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
+from formats import write_speech_dir, write_wav
 
 from drip_tiny.datasets import AUDIO, LoadOptions, load_dataset
 from drip_tiny.errors import DatasetError
-from formats import write_speech_dir, write_wav
 
 
 def test_layout_splits_on_testing_list_and_pads(tmp_path):

@@ -5,8 +5,14 @@ import json
 import numpy as np
 import pytest
 
-from drip_tiny.drip.thresholds import (MIN_WINDOW, Thresholds, check_dpw, fit_thresholds,
-                                       fit_window, window_size)
+from drip_tiny.drip.thresholds import (
+    MIN_WINDOW,
+    Thresholds,
+    check_dpw,
+    fit_thresholds,
+    fit_window,
+    window_size,
+)
 from drip_tiny.errors import ConfigError, RunDirError
 
 

@@ -3,8 +3,12 @@
 import numpy as np
 import pytest
 
-from drip_tiny.drip.variants import (check_variant, drips_from_float_map, drips_from_int_map,
-                                     resize_mean_weights)
+from drip_tiny.drip.variants import (
+    check_variant,
+    drips_from_float_map,
+    drips_from_int_map,
+    resize_mean_weights,
+)
 from drip_tiny.errors import ConfigError
 
 UNIFORM_2x2 = resize_mean_weights((2, 2), (2, 2))
@@ -45,7 +49,7 @@ def test_hand_computed_axis_weights():
                                            ((3, 5), (13, 11)), ((2, 2), (5, 5)),
                                            ((4, 6), (3, 4)), ((31,), (16000,))])
 def test_weights_equal_the_mean_of_an_actual_bilinear_resize(coarse, fine):
-    from drip_tiny._tf import tf
+    from drip_tiny.tf_seam import tf
 
     rng = np.random.default_rng(0)
     maps = rng.uniform(0, 1, size=(4, *coarse))

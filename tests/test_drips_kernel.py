@@ -11,14 +11,14 @@ import subprocess
 
 import numpy as np
 import pytest
-
-from drip_tiny.codegen.drips_host import HostDripsKernel
-from drip_tiny.codegen.drips_kernel import generate_drips_kernel, write_drips_kernel
-from drip_tiny.drip import Int8GradCam
-from drip_tiny.drip.thresholds import Thresholds, fit_thresholds
-from drip_tiny.reference.tflm import quantize
-from drip_tiny.rundir import load_split
 from test_int8_gradcam import HEAD_KINDS, _converted, _samples
+
+from drip_tiny.drip import Int8GradCam
+from drip_tiny.drip.kernel_codegen import generate_drips_kernel, write_drips_kernel
+from drip_tiny.drip.kernel_host import HostDripsKernel
+from drip_tiny.drip.thresholds import Thresholds, fit_thresholds
+from drip_tiny.run.directory import load_split
+from drip_tiny.tflite.tflm_reference import quantize
 
 ARM_FLAGS = ["-std=c99", "-O2", "-mcpu=cortex-m4", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard",
              "-mthumb", "-Wall", "-Wextra", "-Werror", "-c"]
@@ -67,7 +67,7 @@ def test_c_kernel_matches_the_int8_reference_on_every_head(kind, variant):
 
 
 def _run_thresholds(run, variant):
-    from drip_tiny.fit_run import fit_run
+    from drip_tiny.drip.fit_run import fit_run
 
     fit_run(run, dpw=25, variant=variant)
     return Thresholds.load(run / "thresholds.json")
@@ -119,7 +119,7 @@ def test_kernel_compiles_warning_free_for_cortex_m4(tmp_path):
 
 def test_host_drip_model_runs_the_whole_device_decision(digits_ptq_run, tmp_path):
     """Generated model + generated DRIP kernel, no TFLM: the device's decisions."""
-    from drip_tiny.codegen.drips_host import HostDripModel
+    from drip_tiny.drip.kernel_host import HostDripModel
     from drip_tiny.drip.run_scores import score_split
 
     run = tmp_path / "run"
@@ -136,9 +136,9 @@ def test_host_drip_model_runs_the_whole_device_decision(digits_ptq_run, tmp_path
 
 
 def test_float_path_thresholds_are_refused_for_the_device(digits_ptq_run, tmp_path):
-    from drip_tiny.codegen.drips_kernel import generate_for_run
+    from drip_tiny.drip.fit_run import fit_run
+    from drip_tiny.drip.kernel_codegen import generate_for_run
     from drip_tiny.errors import ModelError
-    from drip_tiny.fit_run import fit_run
 
     run = tmp_path / "run"
     shutil.copytree(digits_ptq_run, run)

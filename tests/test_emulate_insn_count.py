@@ -10,8 +10,16 @@ import shutil
 import numpy as np
 import pytest
 
-from drip_tiny.emulate import (EmulatorError, EmulatorTimeout, bench_input, bench_model,
-                               build_elf, count_instructions, load_board, run_qemu)
+from drip_tiny.emulator import (
+    EmulatorError,
+    EmulatorTimeout,
+    bench_input,
+    bench_model,
+    build_elf,
+    count_instructions,
+    load_board,
+    run_qemu,
+)
 
 NEEDED = {"qemu-system-arm": "qemu-system-arm", "arm-none-eabi-gcc": "gcc-arm-none-eabi"}
 

@@ -7,13 +7,13 @@ tails), odd output channel counts (the leftover channels), stride 2, SAME and VA
 own loop) with stride 1 and 2.
 Needs qemu-system-arm and arm-none-eabi-gcc: skipped without them (a failure in CI)."""
 
+import codegen_models as cm
 import numpy as np
 import pytest
-
-import codegen_models as cm
 from boards_common import require_tools
-from drip_tiny.emulate import bench_input, bench_model
-from drip_tiny.reference.tflm import TflmModel
+
+from drip_tiny.emulator import bench_input, bench_model
+from drip_tiny.tflite.tflm_reference import TflmModel
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -51,7 +51,7 @@ def _single(keras, depthwise, shape, padding, **kwargs):
 
 
 def _models():
-    from drip_tiny._tf import keras
+    from drip_tiny.tf_seam import keras
 
     keras.utils.set_random_seed(11)
     rng = np.random.default_rng(11)

@@ -10,13 +10,12 @@ import sys
 
 import numpy as np
 import pytest
-
 from firmware_build import exported, fitted_copy
 
 from drip_tiny.cli import main
+from drip_tiny.emulator.launch import QemuBoard, start_emulated
+from drip_tiny.hil.stream import run_reference, stream_split
 from drip_tiny.link import protocol as p
-from drip_tiny.link.emulated import QemuBoard, start_emulated
-from drip_tiny.link.stream import run_reference, stream_split
 
 
 @pytest.fixture(scope="module")
@@ -74,8 +73,8 @@ def test_qemu_firmware_answers_bit_exact_counts_cycles_and_keeps_samples(run, mp
 
 
 def _production(run, ident, limit):
-    from drip_tiny import rundir
-    from drip_tiny.reference.tflm import quantize
+    from drip_tiny.run import directory as rundir
+    from drip_tiny.tflite.tflm_reference import quantize
 
     x, y = rundir.load_split(run, "production")
     q = quantize(np.asarray(x[:limit], dtype=np.float32), ident.input_scale,
@@ -100,7 +99,7 @@ def test_hil_command_on_qemu_agrees_and_writes_json(run, mps2_export, tmp_path, 
 def test_hil_refuses_a_device_with_other_thresholds(run, host_export, tmp_path, capsys):
     import shutil
 
-    from drip_tiny.fit_run import fit_run
+    from drip_tiny.drip.fit_run import fit_run
 
     other = tmp_path / "refit"
     shutil.copytree(run, other)

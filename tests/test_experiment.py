@@ -11,7 +11,6 @@ from drip_tiny.errors import ConfigError
 from drip_tiny.experiment import ExperimentConfig
 from drip_tiny.experiment.selection import priority, reservoir, select
 
-
 LOGITS = np.array([[5.0, 0.0, 0.0],    # confident
                    [1.0, 0.9, 0.0],    # small margin
                    [0.1, 0.0, 0.05],   # nearly uniform: highest entropy, lowest logit

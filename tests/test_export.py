@@ -108,7 +108,7 @@ def write_fake_firmware(root: Path, extra_app: dict | None = None) -> Path:
 
 @pytest.fixture(scope="module")
 def fitted_run(digits_ptq_run, tmp_path_factory):
-    from drip_tiny.fit_run import fit_run
+    from drip_tiny.drip.fit_run import fit_run
 
     run = tmp_path_factory.mktemp("export") / "digits"
     shutil.copytree(digits_ptq_run, run)
@@ -200,7 +200,7 @@ def test_project_tree_is_complete_and_builds(mps2_export, fitted_run):
 @needs_arm
 @needs_qemu
 def test_built_image_runs_the_model_on_qemu(mps2_export):
-    from drip_tiny.emulate.insn_count import run_qemu
+    from drip_tiny.emulator.insn_count import run_qemu
 
     run = run_qemu(mps2_export.images["elf"], board=mps2(), timeout=30)
     assert run.exit_status == 0
@@ -208,7 +208,7 @@ def test_built_image_runs_the_model_on_qemu(mps2_export):
 
 @needs_arm
 def test_export_json_records_what_was_exported(mps2_export, fitted_run):
-    from drip_tiny.codegen.drips_kernel import thresholds_hash
+    from drip_tiny.drip.kernel_codegen import thresholds_hash
     from drip_tiny.drip.thresholds import Thresholds
 
     m = json.loads((mps2_export.out / "export.json").read_text())

@@ -6,7 +6,6 @@ import json
 import shutil
 
 import pytest
-
 from boards_common import require_tools
 
 from drip_tiny.boards import load_board
@@ -21,7 +20,7 @@ def _require_toolchain(board) -> None:
 
 @pytest.fixture(scope="module")
 def fitted_run(digits_ptq_run, tmp_path_factory):
-    from drip_tiny.fit_run import fit_run
+    from drip_tiny.drip.fit_run import fit_run
 
     run = tmp_path_factory.mktemp("boards") / "digits"
     shutil.copytree(digits_ptq_run, run)
@@ -79,8 +78,8 @@ def test_nrf52840_report_subtracts_store_and_settings(fitted_run, tmp_path):
 def test_nrf52840_fits_the_fashion_mnist_model(tmp_path):
     """The built-in Fashion-MNIST CNN (63 KB of weights, a 12.5 KB arena) on the nRF52840.
     Memory depends on the architecture only, so a brief training run is enough."""
+    from drip_tiny.drip.fit_run import fit_run
     from drip_tiny.export import export_project
-    from drip_tiny.fit_run import fit_run
 
     board = load_board("nrf52840")
     _require_toolchain(board)

@@ -10,18 +10,24 @@ import zlib
 
 import numpy as np
 import pytest
-
 from firmware_build import build_host_firmware, fitted_copy
-from drip_tiny.export.store_capacity import samples_that_fit
-from drip_tiny.link.protocol import max_frame
 from firmware_device import Device, cobs_encode, frame, packet
 
-IDENTIFY, CLASSIFY, STATISTICS = 0x01, 0x02, 0x03
-STORE_LIST, STORE_READ, STORE_ERASE = 0x10, 0x11, 0x12
-SET_THRESHOLDS, RESET_THRESHOLDS, RESET = 0x20, 0x21, 0x7F
-ERR_CRC, ERR_VERSION, ERR_UNKNOWN, ERR_LENGTH, ERR_TOO_LONG = 1, 2, 3, 4, 5
-ERR_SAMPLE_SIZE, ERR_STORE, ERR_NOT_FOUND, ERR_THRESHOLDS = 6, 7, 9, 10
-NOT_STORED = 0xFFFFFFFF
+from drip_tiny.export.store_capacity import samples_that_fit
+from drip_tiny.link import protocol as wire
+from drip_tiny.link.protocol import max_frame
+
+# The wire codes: one definition in firmware/protocol/dt_wire.h, mirrored by the host's
+# protocol module (tests/test_wire_codes.py checks the two agree).
+C, S = wire.Command, wire.Status
+IDENTIFY, CLASSIFY, STATISTICS = C.IDENTIFY, C.CLASSIFY, C.STATISTICS
+STORE_LIST, STORE_READ, STORE_ERASE = C.STORE_LIST, C.STORE_READ, C.STORE_ERASE
+SET_THRESHOLDS, RESET_THRESHOLDS, RESET = C.SET_THRESHOLDS, C.RESET_THRESHOLDS, C.RESET
+ERR_CRC, ERR_VERSION, ERR_UNKNOWN, ERR_LENGTH, ERR_TOO_LONG = (
+    S.ERR_CRC, S.ERR_VERSION, S.ERR_UNKNOWN_COMMAND, S.ERR_LENGTH, S.ERR_TOO_LONG)
+ERR_SAMPLE_SIZE, ERR_STORE, ERR_NOT_FOUND, ERR_THRESHOLDS = (
+    S.ERR_SAMPLE_SIZE, S.ERR_STORE, S.ERR_NOT_FOUND, S.ERR_THRESHOLDS)
+NOT_STORED = wire.NOT_STORED
 
 
 # ---- fixtures: a fitted digits run, its reference, its firmware ----
@@ -34,9 +40,9 @@ def run(digits_ptq_run, tmp_path_factory):
 @pytest.fixture(scope="module")
 def reference(run):
     """Production samples (int8) with the Python reference's answer for each."""
-    from drip_tiny.codegen.drips_host import HostDripModel
-    from drip_tiny.reference.tflm import TflmModel, quantize
-    from drip_tiny.rundir import load_split
+    from drip_tiny.drip.kernel_host import HostDripModel
+    from drip_tiny.run.directory import load_split
+    from drip_tiny.tflite.tflm_reference import TflmModel, quantize
 
     model = HostDripModel(run)
     data = (run / "model.tflite").read_bytes()
@@ -141,7 +147,7 @@ def bits(f) -> int:
 # ---- tests ----
 
 def test_identify_describes_the_model_and_board(device, run, reference):
-    from drip_tiny.codegen.drips_kernel import thresholds_hash
+    from drip_tiny.drip.kernel_codegen import thresholds_hash
     from drip_tiny.drip.thresholds import Thresholds
 
     info = parse_identify(device.ok(IDENTIFY))

@@ -6,7 +6,6 @@ import random
 import subprocess
 
 import pytest
-
 from firmware_build import FIRMWARE, SANITIZE, WARNINGS, cc
 
 DRIVER = FIRMWARE.parent / "tests" / "firmware" / "cobs_driver.c"

@@ -6,8 +6,14 @@ import shutil
 import subprocess
 
 import pytest
-
-from firmware_build import APP_INCLUDES, FIRMWARE, HOST_BOARD, cc, fitted_copy, model_sources
+from firmware_build import (
+    APP_INCLUDES,
+    FIRMWARE,
+    HOST_BOARD,
+    cc,
+    fitted_copy,
+    model_sources,
+)
 
 ARM_FLAGS = ["-std=c99", "-mcpu=cortex-m4", "-mthumb", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard",
              "-Os", "-Wall", "-Wextra", "-Werror", "-c"]

@@ -4,7 +4,6 @@ every answer against the reference (stream_split), then lists, reads, resets."""
 
 import numpy as np
 import pytest
-
 from firmware_build import build_host_firmware, fitted_copy
 
 
@@ -14,8 +13,8 @@ def run(digits_ptq_run, tmp_path_factory):
 
 
 def test_stream_a_split_through_the_link_client(run, tmp_path):
-    from drip_tiny.link.emulated import HostBoard
-    from drip_tiny.link.stream import stream_split
+    from drip_tiny.emulator.launch import HostBoard
+    from drip_tiny.hil.stream import stream_split
 
     exe = build_host_firmware(run, tmp_path / "build", optimize="-O2")
     flash = tmp_path / "flash.bin"

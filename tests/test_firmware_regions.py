@@ -3,18 +3,26 @@
 markers' own cost) and exactly three per CLASSIFY run (inference, DRIP step, store,
 the last empty when nothing is stored), none for a replayed or refused request. An
 emulator that counts regions outside the device (QEMU's insn_count plugin,
-drip_tiny.link.emulated.PluginCycles) depends on this."""
+drip_tiny.emulator.launch.PluginCycles) depends on this."""
 
 import struct
 import subprocess
 
 import numpy as np
 import pytest
+from firmware_build import (
+    APP_INCLUDES,
+    FIRMWARE,
+    SANITIZE,
+    WARNINGS,
+    app_sources,
+    cc,
+    fitted_copy,
+    model_sources,
+)
+from firmware_device import packet, parse_reply
 
 from drip_tiny.link.protocol import NOT_STORED, cobs_decode, frame
-from firmware_build import (APP_INCLUDES, FIRMWARE, SANITIZE, WARNINGS, app_sources, cc,
-                            fitted_copy, model_sources)
-from firmware_device import packet, parse_reply
 
 BOARD = FIRMWARE.parent / "tests" / "firmware" / "region_board.c"
 

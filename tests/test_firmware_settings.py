@@ -6,9 +6,15 @@ thresholds, the new ones whenever the write was acknowledged."""
 import subprocess
 
 import pytest
-
-from firmware_build import (APP_INCLUDES, FIRMWARE, SANITIZE, WARNINGS, cc, fitted_copy,
-                            model_sources)
+from firmware_build import (
+    APP_INCLUDES,
+    FIRMWARE,
+    SANITIZE,
+    WARNINGS,
+    cc,
+    fitted_copy,
+    model_sources,
+)
 
 DRIVER = FIRMWARE.parent / "tests" / "firmware" / "settings_driver.c"
 

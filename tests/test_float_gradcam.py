@@ -12,7 +12,7 @@ from drip_tiny.drip.variants import drips_from_float_map
 
 
 def _model(rank):
-    from drip_tiny._tf import keras
+    from drip_tiny.tf_seam import keras
 
     L = keras.layers
     keras.utils.set_random_seed(2)
@@ -30,7 +30,7 @@ def _model(rank):
 
 @pytest.mark.parametrize("rank", [1, 2])
 def test_float_gradcam_matches_the_closed_form(rank):
-    from drip_tiny._tf import keras
+    from drip_tiny.tf_seam import keras
 
     model = _model(rank)
     x = np.random.default_rng(0).normal(size=(6, *model.inputs[0].shape[1:])).astype(np.float32)

@@ -8,14 +8,13 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
-
 from firmware_build import build_host_firmware, exported, fitted_copy
 
 from drip_tiny.cli import main
+from drip_tiny.emulator.launch import start_emulated
 from drip_tiny.errors import LinkError
+from drip_tiny.hil.stream import split_inputs, stream_samples
 from drip_tiny.link import protocol as p
-from drip_tiny.link.emulated import start_emulated
-from drip_tiny.link.stream import stream_samples, split_inputs
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +101,7 @@ def test_pull_returns_exactly_the_kept_samples(run, whole_split):
     assert data["predicted"].tolist() == [r["device"]["predicted"] for r in kept]
     assert data["drips"].tolist() == [np.float32(r["device"]["drips"]) for r in kept]
     # Same bytes as the samples streamed: the production split quantized the device's way.
-    from drip_tiny.reference.tflm import quantize
+    from drip_tiny.tflite.tflm_reference import quantize
 
     x, _ = split_inputs(run, "production")
     rows = [r["index"] for r in kept]
@@ -111,7 +110,7 @@ def test_pull_returns_exactly_the_kept_samples(run, whole_split):
 
 
 def test_samples_npy_float_and_int8(run, host_export, tmp_path):
-    from drip_tiny.reference.tflm import quantize
+    from drip_tiny.tflite.tflm_reference import quantize
 
     x, _ = split_inputs(run, "production", 12)
     np.save(tmp_path / "f.npy", x)
@@ -280,8 +279,7 @@ def test_disagreements_fail_the_run_and_are_each_reported(run, host_export, tmp_
                                                           capsys, monkeypatch):
     """A reference that expects the opposite decision on every third sample and other
     logits on sample 5 (the device is right; the comparison is what is tested)."""
-    from drip_tiny.link import stream
-
+    from drip_tiny.hil import stream
     real = stream.expected_answers
 
     def shifted(*args):
@@ -418,7 +416,7 @@ def test_lost_requests_and_replies_in_a_pipeline_run_nothing_twice(run, host_exp
 
 
 def test_the_raw_link_measurement_resends_lost_probe_frames(run, host_export, tmp_path):
-    from drip_tiny.link.stream import measure_raw_link
+    from drip_tiny.hil.stream import measure_raw_link
 
     x, _ = split_inputs(run, "production", 1)
     with start_emulated("host", host_export / "build" / "firmware",

@@ -7,7 +7,6 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
-
 from firmware_build import exported, fitted_copy
 
 pytest_plugins = ["pytester"]
@@ -21,7 +20,7 @@ def test_identity(drip_device):
     assert drip_device.identity.board == "host"
 
 def test_classify_a_split_sample(drip_device, drip_run):
-    from drip_tiny.link.stream import stream_samples, split_inputs
+    from drip_tiny.hil.stream import stream_samples, split_inputs
     x, _ = split_inputs(drip_run, "production", 5)
     result = stream_samples(drip_device, drip_run, x)
     assert result.samples == 5 and result.mismatches == []
@@ -72,7 +71,7 @@ def test_a_device_with_another_run_fails_the_session_clearly(pytester, run, host
                                                               tmp_path):
     import shutil
 
-    from drip_tiny.fit_run import fit_run
+    from drip_tiny.drip.fit_run import fit_run
 
     other = tmp_path / "refit"
     shutil.copytree(run, other)

@@ -5,7 +5,6 @@ import json
 import xml.etree.ElementTree as ET
 
 import pytest
-
 from firmware_build import exported, fitted_copy
 
 from drip_tiny.cli import main
@@ -51,8 +50,8 @@ def test_pipelined_counts_equal_stop_and_wait_counts(run, mps2_export):
     """With 8 samples in flight the next ones arrive while the model runs, through the
     receive interrupt, which the plugin leaves out (board.json "uncounted"): every stage
     of every sample counts exactly what it counts with one request at a time."""
-    from drip_tiny.link.emulated import start_emulated
-    from drip_tiny.link.stream import split_inputs, stream_samples
+    from drip_tiny.emulator.launch import start_emulated
+    from drip_tiny.hil.stream import split_inputs, stream_samples
 
     x, _ = split_inputs(run, "production", 40)
     with start_emulated("mps2-an386", mps2_export / "build" / "firmware.elf") as board:
@@ -82,8 +81,8 @@ def test_pipelining_keeps_the_window_full_and_loses_nothing(run, mps2_export):
     inference, so stop-and-wait counts equal the default (interrupt left out) counts.
     How many samples overlap depends on how QEMU is scheduled; benchmarks/hil_overlap.py
     measures it."""
-    from drip_tiny.link.emulated import QemuBoard, start_emulated
-    from drip_tiny.link.stream import split_inputs, stream_samples
+    from drip_tiny.emulator.launch import QemuBoard, start_emulated
+    from drip_tiny.hil.stream import split_inputs, stream_samples
 
     x, _ = split_inputs(run, "production", 40)
     with QemuBoard(mps2_export / "build" / "firmware.elf", uncounted=()) as board:

@@ -4,10 +4,10 @@ directory, the .tflite reader and the TFLM reference import without it."""
 import subprocess
 import sys
 
-NO_TF_MODULES = ["drip_tiny.cli", "drip_tiny.rundir", "drip_tiny.tflite_file",
-                 "drip_tiny.int8_layout", "drip_tiny.reference.tflm", "drip_tiny.datasets",
-                 "drip_tiny.splits", "drip_tiny.drip", "drip_tiny.drip.int8_gradcam",
-                 "drip_tiny.drip.thresholds", "drip_tiny.fit_run", "drip_tiny.simulate_run",
+NO_TF_MODULES = ["drip_tiny.cli", "drip_tiny.run.directory", "drip_tiny.tflite.flatbuffer",
+                 "drip_tiny.tflite.int8_layout", "drip_tiny.tflite.tflm_reference", "drip_tiny.datasets",
+                 "drip_tiny.run.splits", "drip_tiny.drip", "drip_tiny.drip.int8_gradcam",
+                 "drip_tiny.drip.thresholds", "drip_tiny.drip.fit_run", "drip_tiny.drip.simulate_run",
                  "drip_tiny.codegen", "drip_tiny.codegen.ops.conv_2d",
                  "drip_tiny.codegen.ops.depthwise_conv_2d", "drip_tiny.codegen.ops.fully_connected",
                  "drip_tiny.codegen.ops.max_pool_2d", "drip_tiny.codegen.ops.average_pool_2d",
@@ -15,15 +15,15 @@ NO_TF_MODULES = ["drip_tiny.cli", "drip_tiny.rundir", "drip_tiny.tflite_file",
                  "drip_tiny.codegen.ops.reshape", "drip_tiny.codegen.ops.pad",
                  "drip_tiny.codegen.ops.quantize", "drip_tiny.codegen.ops.dequantize",
                  "drip_tiny.codegen.ops.relu", "drip_tiny.codegen.ops.softmax",
-                 "drip_tiny.codegen.ops.logistic", "drip_tiny.codegen.drips_kernel",
-                 "drip_tiny.codegen.drips_host",
-                 "drip_tiny.codegen.emit", "drip_tiny.codegen.report", "drip_tiny.emulate",
-                 "drip_tiny.emulate.bench", "drip_tiny.emulate.insn_count",
-                 "drip_tiny.boards", "drip_tiny.link", "drip_tiny.link.emulated",
-                 "drip_tiny.link.stream", "drip_tiny.link.images", "drip_tiny.export.app_model",
+                 "drip_tiny.codegen.ops.logistic", "drip_tiny.drip.kernel_codegen",
+                 "drip_tiny.drip.kernel_host",
+                 "drip_tiny.codegen.emit", "drip_tiny.codegen.report", "drip_tiny.emulator",
+                 "drip_tiny.emulator.model_bench", "drip_tiny.emulator.insn_count",
+                 "drip_tiny.boards", "drip_tiny.link", "drip_tiny.emulator.launch",
+                 "drip_tiny.hil.stream", "drip_tiny.emulator.images", "drip_tiny.export.app_model",
                  "drip_tiny.commands.hil_cmd", "drip_tiny.commands.emulate_cmd",
-                 "drip_tiny.run_discovery", "drip_tiny.commands.run_argument",
-                 "drip_tiny.link.thresholds_update", "drip_tiny.commands.send_thresholds_cmd",
+                 "drip_tiny.run.discovery", "drip_tiny.commands.run_argument",
+                 "drip_tiny.hil.thresholds_update", "drip_tiny.commands.send_thresholds_cmd",
                  "drip_tiny.commands.device_argument", "drip_tiny.commands.pull_cmd"]
 
 

@@ -11,11 +11,11 @@ import pytest
 from drip_tiny.drip import Int8GradCam
 from drip_tiny.drip.variants import drips_from_float_map
 from drip_tiny.errors import ModelError
-from drip_tiny.tflite_file import ACTIVATIONS, PADDINGS
+from drip_tiny.tflite.flatbuffer import ACTIVATIONS, PADDINGS
 
 
 def _build(kind):
-    from drip_tiny._tf import keras
+    from drip_tiny.tf_seam import keras
 
     L = keras.layers
     keras.utils.set_random_seed(11)
@@ -65,7 +65,7 @@ _CACHE = {}
 
 def _converted(kind):
     if kind not in _CACHE:
-        from drip_tiny.quantize import convert_int8
+        from drip_tiny.train.quantize import convert_int8
 
         model = _build(kind)
         rng = np.random.default_rng(5)
@@ -76,7 +76,7 @@ def _converted(kind):
 
 def _float_head(cam, q_target, cls):
     """dy_c/dA of the dequantized head in float64 TF, and the ReLU masks it took."""
-    from drip_tiny._tf import tf
+    from drip_tiny.tf_seam import tf
 
     t = cam.target
     a = tf.constant((q_target.astype(np.float64) - t.zero_point) * t.scale)
@@ -128,7 +128,7 @@ def _int8_mask(cam, step):
 
 def _samples(cam, n=40):
     """Inputs from the calibration distribution, plus the all -128 and all 127 extremes."""
-    from drip_tiny.reference.tflm import quantize
+    from drip_tiny.tflite.tflm_reference import quantize
 
     rng = np.random.default_rng(9)
     shape = cam.input.shape[1:]

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from drip_tiny.datasets import load_dataset
-from drip_tiny.reference.tflm import TflmModel, predict_logits, quantize
-from drip_tiny.splits import Splits, split_arrays
-from drip_tiny.tflite_file import read_model
+from drip_tiny.run.splits import Splits, split_arrays
+from drip_tiny.tflite.flatbuffer import read_model
+from drip_tiny.tflite.tflm_reference import TflmModel, predict_logits, quantize
 
 
 def _meta(run):

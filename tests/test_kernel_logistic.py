@@ -13,13 +13,21 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from kernel_harness import (
+    INT8_P,
+    all_int8_values,
+    build_shared,
+    compile_for_cortex_m4,
+    converted_model,
+    int8_pointer,
+    run_sanitized,
+    single_op_model,
+    tflm_run,
+)
 
 from drip_tiny.codegen.ops import logistic
 from drip_tiny.errors import DripTinyError, QuantizationError
-from drip_tiny.tflite_file import read_model
-from kernel_harness import (INT8_P, all_int8_values, build_shared, compile_for_cortex_m4,
-                            converted_model, int8_pointer, run_sanitized, single_op_model,
-                            tflm_run)
+from drip_tiny.tflite.flatbuffer import read_model
 
 ZERO_POINTS = [-128, -50, 0, 17, 127]
 # From the smallest scale prepare() accepts to scales whose radius is 1 (4.0 .. 8.0) and 0

@@ -14,14 +14,22 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from kernel_harness import (
+    INT8_P,
+    all_int8_values,
+    build_shared,
+    compile_for_cortex_m4,
+    converted_model,
+    int8_pointer,
+    run_sanitized,
+    single_op_model,
+    tflm_run,
+)
 
 from drip_tiny.codegen.ops import softmax
 from drip_tiny.codegen.ops._tflm_scaling import quantize_multiplier
 from drip_tiny.errors import DripTinyError, QuantizationError
-from drip_tiny.tflite_file import read_model
-from kernel_harness import (INT8_P, all_int8_values, build_shared, compile_for_cortex_m4,
-                            converted_model, int8_pointer, run_sanitized, single_op_model,
-                            tflm_run)
+from drip_tiny.tflite.flatbuffer import read_model
 
 INPUT_SCALES = [1e-4, 0.003, 0.0625, 0.1, 0.37, 1.0, 3.0, 40.0]  # 40: multiplier capped
 BETAS = [1.0, 0.3, 2.0, 10.0]

@@ -7,11 +7,11 @@ import time
 
 import pytest
 
+from drip_tiny.emulator.launch import PluginCycles
 from drip_tiny.errors import DeviceError, LinkError
 from drip_tiny.link import client
 from drip_tiny.link import protocol as p
 from drip_tiny.link.client import Device
-from drip_tiny.link.emulated import PluginCycles
 
 
 class FakePort:
@@ -233,7 +233,7 @@ def test_large_samples_shrink_the_window_to_what_the_link_holds():
     """Eight 16,000-byte clips in flight only queue behind each other on a 35 KB/s link,
     and a timeout would resend them all behind the copies still in transit (a loaded CI
     machine did exactly that): the window keeps at most MAX_BYTES_IN_FLIGHT out."""
-    from drip_tiny.link.pipeline import MAX_BYTES_IN_FLIGHT, window_for
+    from drip_tiny.link.classify_window import MAX_BYTES_IN_FLIGHT, window_for
 
     clip = len(p.frame(p.encode_packet(p.Command.CLASSIFY, 1, bytes(16000))))
     digits = len(p.frame(p.encode_packet(p.Command.CLASSIFY, 1, bytes(64))))

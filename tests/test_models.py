@@ -1,10 +1,16 @@
 import numpy as np
 import pytest
 
-from drip_tiny._tf import keras
 from drip_tiny.errors import ModelError
-from drip_tiny.models import (build_builtin, check_model_fits_data, find_target_layer,
-                              load_user_model, logits_model, with_target_output)
+from drip_tiny.tf_seam import keras
+from drip_tiny.train.models import (
+    build_builtin,
+    check_model_fits_data,
+    find_target_layer,
+    load_user_model,
+    logits_model,
+    with_target_output,
+)
 
 
 def test_image_cnn_for_digits_and_fashion_sizes():

@@ -29,12 +29,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from firmware_build import exported, fitted_copy
 
 from drip_tiny import child_processes
+from drip_tiny.hil.stream import split_inputs
 from drip_tiny.link import Device, open_port
-from drip_tiny.link.stream import split_inputs
 
 ROOT = Path(__file__).resolve().parent.parent
 HANG_GUARD = 120.0

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from drip_tiny.cli import main
+from drip_tiny.datasets.kept_samples import load_extra
 from drip_tiny.errors import ConfigError
-from drip_tiny.hil.kept import load_extra
 
 
 def _kept(path, n=6, with_y=False):

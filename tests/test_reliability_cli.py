@@ -13,11 +13,11 @@ import time
 
 import flatbuffers
 import pytest
+from firmware_build import fitted_copy
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
 
 from drip_tiny.boards import MemoryRegion, load_board
 from drip_tiny.cli import main
-from firmware_build import fitted_copy
 
 
 @pytest.fixture(scope="module")

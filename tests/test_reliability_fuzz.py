@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from firmware_build import fitted_copy
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "fuzz"))

@@ -12,12 +12,12 @@ import struct
 
 import numpy as np
 import pytest
+from firmware_build import build_host_firmware, fitted_copy
+from firmware_device import Device, cobs_encode, frame, packet
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from drip_tiny.link.protocol import Command, Status
-from firmware_build import build_host_firmware, fitted_copy
-from firmware_device import Device, cobs_encode, frame, packet
 
 KNOWN = {int(c) for c in Command}
 SAMPLE_BYTES = 64  # the digits model's input

@@ -4,9 +4,8 @@ and erases, then restarted on the same flash file (tests/power_loss.py says what
 checked). CI runs every 7th cut point in the three cut modes; scripts/power-loss-sweep.py
 runs them all (docs/reliability.md has its numbers)."""
 
-import pytest
-
 import power_loss as pl
+import pytest
 from firmware_build import fitted_copy
 
 from drip_tiny.export.store_capacity import samples_that_fit

@@ -8,12 +8,12 @@ import os
 import shutil
 
 import pytest
-
 from boards_common import require_tools
+from firmware_build import fitted_copy
+
 from drip_tiny.cli import main
 from drip_tiny.errors import ConfigError, RunDirError
-from drip_tiny.run_discovery import FITTED, TRAINED, find_run
-from firmware_build import fitted_copy
+from drip_tiny.run.discovery import FITTED, TRAINED, find_run
 
 T0 = 1_700_000_000  # a fixed past time: every marker's mtime is T0 + seconds, by hand
 

@@ -1,4 +1,4 @@
-"""Run files checked at the door (drip_tiny/run_files.py): a hand-edited or damaged
+"""Run files checked at the door (drip_tiny/run/files.py): a hand-edited or damaged
 metadata.json, metrics.json or thresholds.json stops fit, simulate and export with one line
 naming the file, the field and the fix; exit 1, no traceback, nothing written."""
 
@@ -6,11 +6,11 @@ import json
 import shutil
 
 import pytest
-
-from drip_tiny.errors import RunDirError
-from drip_tiny.run_files import read_run_file
 from firmware_build import fitted_copy
 from test_reliability_cli import fails, snapshot
+
+from drip_tiny.errors import RunDirError
+from drip_tiny.run.files import read_run_file
 
 
 @pytest.fixture(scope="module")

@@ -8,15 +8,14 @@ rerun succeeds."""
 import json
 import shutil
 
-import pytest
-
 import power_loss as pl
+import pytest
 from firmware_build import exported, fitted_copy
 
 from drip_tiny.cli import main
+from drip_tiny.emulator.launch import HostBoard, start_emulated
+from drip_tiny.hil.thresholds_update import load_run_thresholds
 from drip_tiny.link import protocol as p
-from drip_tiny.link.emulated import HostBoard, start_emulated
-from drip_tiny.link.thresholds_update import load_run_thresholds
 
 
 @pytest.fixture(scope="module")

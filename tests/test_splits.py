@@ -3,7 +3,7 @@ import pytest
 
 from drip_tiny.datasets import load_dataset
 from drip_tiny.errors import DatasetError
-from drip_tiny.splits import Splits, make_dataset_splits, make_splits, split_arrays
+from drip_tiny.run.splits import Splits, make_dataset_splits, make_splits, split_arrays
 
 
 def _labels(counts):

@@ -205,7 +205,7 @@ def test_scenarios_on_emulated_cortex_m4f(tmp_path):
     missing = [t for t in ("qemu-system-arm", "arm-none-eabi-gcc") if shutil.which(t) is None]
     if missing:
         pytest.skip(f"{', '.join(missing)} not installed")
-    from drip_tiny.emulate import build_elf, run_qemu
+    from drip_tiny.emulator import build_elf, run_qemu
 
     elf = build_elf([DRIVER, *SOURCES], tmp_path / "store.elf", include_dirs=[STORE],
                     defines=["DT_STORE_ON_TARGET", "DT_FLASH_SIM_NO_FILES"],

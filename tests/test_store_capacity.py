@@ -3,10 +3,14 @@ equals what the C store takes when filled until it answers FULL, for one-page an
 multi-page samples, and export refuses a model whose sample the store cannot hold."""
 
 import pytest
+from test_store import driver, run  # noqa: F401  (the ASan-built store driver fixture)
 
 from drip_tiny.boards import FlashArea
-from drip_tiny.export.store_capacity import max_sample_bytes, samples_that_fit, store_capacity
-from test_store import driver, run  # noqa: F401  (the ASan-built store driver fixture)
+from drip_tiny.export.store_capacity import (
+    max_sample_bytes,
+    samples_that_fit,
+    store_capacity,
+)
 
 GEOMETRIES = [(256, 4), (256, 8), (128, 6), (4096, 4), (4096, 15)]
 LENGTHS = [0, 1, 60, 203, 204, 205, 228, 300, 1000, 4000, 4068, 16000, 65535]

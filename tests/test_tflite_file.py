@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from drip_tiny.tflite_file import ACTIVATIONS, PADDINGS, read_model
+from drip_tiny.tflite.flatbuffer import ACTIVATIONS, PADDINGS, read_model
 
 
 def test_constants_and_options_of_the_digits_model(digits_ptq_run):
@@ -24,7 +24,7 @@ def test_constants_and_options_of_the_digits_model(digits_ptq_run):
 
 
 def test_fully_connected_weights_dequantize_to_the_keras_kernel(digits_ptq_run):
-    from drip_tiny._tf import keras
+    from drip_tiny.tf_seam import keras
 
     info = read_model((digits_ptq_run / "model.tflite").read_bytes())
     fc = next(op for op in info.operators if op.name == "FULLY_CONNECTED")

@@ -5,13 +5,13 @@ import json
 
 import numpy as np
 import pytest
-
 from conftest import train_cli
-from drip_tiny import precheck
-from drip_tiny._tf import keras
+
 from drip_tiny.codegen import ops as codegen_ops
 from drip_tiny.errors import ModelError, QuantizationError
-from drip_tiny.models import layer_origin
+from drip_tiny.tf_seam import keras
+from drip_tiny.train import precheck
+from drip_tiny.train.models import layer_origin
 
 L = keras.layers
 SUPPORTED = "Supported TFLite ops: " + ", ".join(codegen_ops.supported_ops())
@@ -20,8 +20,7 @@ SUPPORTED = "Supported TFLite ops: " + ", ".join(codegen_ops.supported_ops())
 @pytest.fixture
 def fit_calls(monkeypatch):
     """Records every call of the float training; a refused model must make none."""
-    from drip_tiny import train
-
+    from drip_tiny.train import fit_model as train
     calls = []
     real = train.fit_float
 
@@ -128,7 +127,7 @@ def test_an_unsupported_option_is_named(monkeypatch):
     """An option the op module does not know (here: as if CONV_2D had no strides) names the
     op, the option and the layer."""
     from drip_tiny.codegen.ops import conv_2d
-    from drip_tiny.models import build_builtin
+    from drip_tiny.train.models import build_builtin
 
     monkeypatch.setattr(conv_2d, "OPTIONS", conv_2d.OPTIONS - {"strideH"})
     x = np.random.default_rng(0).random((8, 8, 8, 1), dtype=np.float32)

@@ -5,7 +5,6 @@ Wall time is recorded in the README, not asserted here (shared 2-core machines).
 import json
 
 import pytest
-
 from conftest import train_cli
 
 

@@ -7,7 +7,8 @@
 - `HostModel(tflite).invoke(x)` compiles that code for this machine and runs it.
 - `memory_report(tflite)`: arena, weight and code bytes, MACs per layer.
 
-Never imports TensorFlow.
+Knows nothing of the DRIP method (drip/kernel_codegen.py builds on this package). May
+import tflite only. Never imports TensorFlow.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from drip_tiny.errors import CodegenError
 from drip_tiny.codegen.graph import Program, build
 from drip_tiny.codegen.host import HostModel
 from drip_tiny.codegen.report import LayerReport, MemoryReport, memory_report
+from drip_tiny.errors import CodegenError
 
 __all__ = ["CodegenError", "HostModel", "LayerReport", "MemoryReport", "Program", "build",
            "generate", "memory_report"]

@@ -10,7 +10,6 @@ The kernels they call are firmware/kernels/<name>.{c,h} (see `kernel_sources`).
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,10 +17,11 @@ from pathlib import Path
 import numpy as np
 
 from drip_tiny import __version__ as _version
-from drip_tiny.errors import CodegenError
-from drip_tiny.resources import shipped_dir
+from drip_tiny.codegen.c_text import c_float, c_int, templates
 from drip_tiny.codegen.graph import Program, nbytes
 from drip_tiny.codegen.ops.base import C_TYPES, CArray, In, Out
+from drip_tiny.errors import CodegenError
+from drip_tiny.resources import shipped_dir
 
 GENERATED_FILES = ("dt_model.h", "dt_model.c", "dt_model_data.h", "dt_model_data.c")
 
@@ -41,25 +41,6 @@ def kernel_sources(program: Program) -> list[Path]:
     """The kernel .c files the generated code calls."""
     root = kernels_dir()
     return [root / h.replace(".h", ".c") for h in program.kernels]
-
-
-def _c_float(x: float) -> str:
-    """A float32 literal that reads back as exactly the same float32: 9 significant digits
-    always round-trip (FLT_DECIMAL_DIG), and decimal also compiles as C++ before C++17."""
-    v = float(np.float32(x))
-    if math.isnan(v) or math.isinf(v):
-        raise CodegenError(f"cannot emit the float {x} as a constant")
-    text = f"{v:.9g}"
-    if not any(c in text for c in ".e"):
-        text += ".0"
-    return text + "f"
-
-
-def _c_int(x) -> str:
-    v = int(x)
-    if v == -(1 << 31):
-        return "(-2147483647 - 1)"
-    return str(v)
 
 
 def _identifier(name: str) -> str:
@@ -90,15 +71,15 @@ class _Emitter:
             return "0"
         if isinstance(value, CArray):
             self.arrays.append(_Array(name, value.ctype,
-                                      [_c_int(v) if value.ctype != "float" else _c_float(v)
+                                      [c_int(v) if value.ctype != "float" else c_float(v)
                                        for v in np.asarray(value.values).reshape(-1)]))
             return name
         if isinstance(value, (list, tuple)):
-            return "{" + ", ".join(_c_int(v) for v in value) + "}"
+            return "{" + ", ".join(c_int(v) for v in value) + "}"
         if isinstance(value, float):
-            return _c_float(value)
+            return c_float(value)
         if isinstance(value, (bool, int, np.integer)):
-            return _c_int(value)
+            return c_int(value)
         if isinstance(value, str):
             return value
         raise CodegenError(f"cannot emit parameter {name} = {value!r}")
@@ -108,7 +89,7 @@ class _Emitter:
             ctype = C_TYPES[self.p.tensor(t).dtype]
             values = np.asarray(data).reshape(-1)
             self.arrays.append(_Array(f"dt_const_{t}", ctype,
-                                      [_c_float(v) if ctype == "float" else _c_int(v)
+                                      [c_float(v) if ctype == "float" else c_int(v)
                                        for v in values]))
         for s in self.p.steps:
             low = s.lowered
@@ -145,24 +126,20 @@ def _io(program: Program, tensors) -> list[dict]:
         items.append({"index": i, "name": _comment(t.name), "shape": list(t.shape),
                       "ctype": C_TYPES[t.dtype], "bytes": nbytes(t),
                       "offset": program.offsets[t.index],
-                      "scale": _c_float(t.scale) if t.scales else "0.0f",
+                      "scale": c_float(t.scale) if t.scales else "0.0f",
                       "zero_point": t.zero_point})
     return items
 
 
 def render(program: Program, out_dir: Path) -> list[Path]:
     """Write the generated files into out_dir; return their paths."""
-    import jinja2
-
     emitter = _Emitter(program)
     emitter.run()
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(shipped_dir("templates"))),
-                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                             trim_blocks=True, lstrip_blocks=True)
+    env = templates()
     keep = [{"index": k, "tensor": t, "name": _comment(program.tensor(t).name),
              "shape": list(program.tensor(t).shape), "ctype": C_TYPES[program.tensor(t).dtype],
              "bytes": nbytes(program.tensor(t)), "offset": program.offsets[t],
-             "scale": _c_float(program.tensor(t).scale) if program.tensor(t).scales else "0.0f",
+             "scale": c_float(program.tensor(t).scale) if program.tensor(t).scales else "0.0f",
              "zero_point": program.tensor(t).zero_point}
             for k, t in enumerate(program.keep)]
     context = {

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from drip_tiny.errors import CodegenError, QuantizationError
-from drip_tiny.tflite_file import ModelInfo, TensorInfo, read_model
 from drip_tiny.codegen import ops as op_registry
 from drip_tiny.codegen import overlap, planner
 from drip_tiny.codegen.ops.base import C_TYPES, Lowered, OpContext, size_of
+from drip_tiny.errors import CodegenError, QuantizationError
+from drip_tiny.tflite.flatbuffer import ModelInfo, TensorInfo, read_model
 
 ALIGNMENT = 4  # enough for int32 and float on Cortex-M; the arena is int32-aligned
 

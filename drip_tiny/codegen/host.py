@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from drip_tiny import child_processes
-from drip_tiny.errors import CodegenError
-from drip_tiny.resources import cache_dir as user_cache_dir
 from drip_tiny.codegen import emit
 from drip_tiny.codegen.graph import Program, build
+from drip_tiny.errors import CodegenError
+from drip_tiny.resources import cache_dir as user_cache_dir
 
 WARNINGS = ("-Wall", "-Wextra", "-Werror")
 HOST_FLAGS = ("-std=c99", "-O2", "-shared", "-fPIC", *WARNINGS)
@@ -95,7 +95,7 @@ class HostModel:
 
     invoke(x) takes the model's input (int8 for int8 models; with or without the leading
     batch axis) and returns every output in the .tflite's order, each with its batch axis
-    removed, exactly as drip_tiny.reference.tflm.TflmModel.invoke does.
+    removed, exactly as drip_tiny.tflite.tflm_reference.TflmModel.invoke does.
     """
 
     def __init__(self, tflite, *, keep=(), cc: str | None = None,

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from drip_tiny import child_processes
-from drip_tiny.errors import CodegenError
 from drip_tiny.codegen import emit
 from drip_tiny.codegen.graph import Program, build
 from drip_tiny.codegen.host import WARNINGS, run_compiler
+from drip_tiny.errors import CodegenError
 
 ARM_GCC = "arm-none-eabi-gcc"
 ARM_SIZE = "arm-none-eabi-size"
@@ -115,7 +114,7 @@ def memory_report(tflite, *, keep=(), code_size: bool = True, tflm: bool = True,
     program = build(bytes(data), keep=keep)
     head = total = None
     if tflm:
-        from drip_tiny.reference.tflm import TflmModel
+        from drip_tiny.tflite.tflm_reference import TflmModel
 
         usage = TflmModel(bytes(data)).arena_usage()
         head, total = usage.head, usage.total

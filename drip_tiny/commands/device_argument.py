@@ -3,7 +3,7 @@ send-thresholds): --port for a connected board, or --board to start an exported 
 an emulated one for the length of the command.
 
     def add_arguments(parser):
-        add_device_arguments(parser, board_help="...")
+        add_device_arguments(parser, board_help="; more about --board")
 
     def run(args):
         with connected_device(args) as link:
@@ -18,7 +18,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_BOARD_HELP = "start this emulated board: mps2-an386 or host"
+from drip_tiny.commands.board_argument import EMULATED, add_board_argument
+
+DEFAULT_BOARD_HELP = ""
 
 
 @dataclass
@@ -33,7 +35,7 @@ def add_device_arguments(parser: argparse.ArgumentParser,
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--port", help="serial port or pyserial URL (/dev/ttyACM0, "
                                       "socket://127.0.0.1:PORT, rfc2217://...)")
-    where.add_argument("--board", help=board_help)
+    add_board_argument(where, kind=EMULATED, extra_help=board_help)
     parser.add_argument("--image", type=Path, default=None,
                         help="with --board: export folder or image (default build/BOARD)")
     parser.add_argument("--baud", type=int, default=1_000_000)
@@ -46,8 +48,8 @@ def connected_device(args: argparse.Namespace) -> Iterator[Link]:
     """The device of --port, or of --board (started here, stopped on the way out)."""
     if args.board:
         from drip_tiny.boards import load_board
-        from drip_tiny.link.emulated import start_emulated
-        from drip_tiny.link.images import default_image_dir, resolve_image
+        from drip_tiny.emulator.images import default_image_dir, resolve_image
+        from drip_tiny.emulator.launch import start_emulated
 
         board = load_board(args.board)
         image = resolve_image(args.image or default_image_dir(board.name), board)

@@ -6,6 +6,8 @@ import argparse
 import time
 from pathlib import Path
 
+from drip_tiny.commands.board_argument import DEFAULT_BOARD, EMULATED, add_board_argument
+
 NAME = "emulate"
 HELP = "run an exported firmware on an emulated board (QEMU mps2-an386, or the host build)"
 DESCRIPTION = (
@@ -17,8 +19,7 @@ DESCRIPTION = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--board", default="mps2-an386",
-                        help="emulated board: mps2-an386 or host")
+    add_board_argument(parser, kind=EMULATED, default=DEFAULT_BOARD)
     parser.add_argument("--image", type=Path, default=None,
                         help="the export folder or the image itself (default build/BOARD)")
     parser.add_argument("--flash-file", type=Path, default=None,
@@ -30,8 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from drip_tiny.boards import load_board
-    from drip_tiny.link.emulated import start_emulated
-    from drip_tiny.link.images import default_image_dir, resolve_image
+    from drip_tiny.emulator.images import default_image_dir, resolve_image
+    from drip_tiny.emulator.launch import start_emulated
 
     board = load_board(args.board)
     image = resolve_image(args.image or default_image_dir(board.name), board)

@@ -70,9 +70,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from drip_tiny.datasets import load_dataset
     from drip_tiny.experiment import ExperimentConfig, run_experiment
     from drip_tiny.experiment.report import write_report
-    from drip_tiny.datasets import load_dataset
 
     if args.jobs is not None and args.jobs < 1:
         raise ConfigError(f"--jobs must be at least 1, got {args.jobs}")

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from drip_tiny.boards import DEFAULT_BOARD, board_names
+from drip_tiny.commands.board_argument import ANY, DEFAULT_BOARD, add_board_argument
 from drip_tiny.commands.run_argument import FITTED, add_run_argument, resolve_run
 
 NAME = "export"
@@ -23,8 +23,7 @@ DESCRIPTION = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_run_argument(parser, needs=FITTED)
-    parser.add_argument("--board", default=DEFAULT_BOARD,
-                        help=f"target board: {', '.join(board_names())}")
+    add_board_argument(parser, kind=ANY, default=DEFAULT_BOARD)
     parser.add_argument("--out", type=Path, default=None, metavar="DIR",
                         help="project folder; build/BOARD when omitted")
     parser.add_argument("--force", action="store_true", help="replace DIR if it exists")

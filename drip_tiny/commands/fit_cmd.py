@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from drip_tiny.commands.run_argument import TRAINED, add_run_argument, resolve_run
 from drip_tiny.drip.thresholds import GROUP_BY, PATHS
 from drip_tiny.drip.variants import DEFAULT_VARIANT, VARIANTS
-from drip_tiny.commands.run_argument import TRAINED, add_run_argument, resolve_run
 
 NAME = "fit"
 HELP = "fit the per-class DRIP thresholds of a run on its validation split"
@@ -35,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     resolve_run(args, needs=TRAINED)
-    from drip_tiny.fit_run import fit_run
+    from drip_tiny.drip.fit_run import fit_run
 
     result = fit_run(args.run, dpw=args.dpw, variant=args.variant, path=args.path,
                      group_by=args.group_by, progress=not args.quiet and sys.stderr.isatty())

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from drip_tiny.commands.board_argument import FLASHABLE, add_board_argument
+
 NAME = "flash"
 HELP = "write an exported firmware image to a board through a debug probe"
 DESCRIPTION = (
@@ -15,7 +17,7 @@ DESCRIPTION = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--board", required=True, help="board to flash, e.g. nrf52840")
+    add_board_argument(parser, kind=FLASHABLE, required=True)
     parser.add_argument("--image", type=Path, default=None, metavar="DIR_or_HEX",
                         help="exported project folder or its .hex; build/BOARD when omitted")
     parser.add_argument("--probe", default=None, metavar="UID",

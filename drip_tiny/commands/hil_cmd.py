@@ -8,9 +8,9 @@ import json
 import sys
 from pathlib import Path
 
-from drip_tiny.splits import SPLIT_NAMES
 from drip_tiny.commands.device_argument import add_device_arguments, connected_device
 from drip_tiny.commands.run_argument import FITTED, add_run_argument, resolve_run
+from drip_tiny.run.splits import SPLIT_NAMES
 
 NAME = "hil"
 HELP = "stream a split to a device (real or emulated) and check every answer bit for bit"
@@ -54,7 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _inputs(args):
-    from drip_tiny.link.stream import load_samples, split_inputs
+    from drip_tiny.hil.stream import load_samples, split_inputs
 
     if args.samples is not None:
         x = load_samples(args.samples)
@@ -69,7 +69,7 @@ def _stream(device, args) -> dict:
     from tqdm import tqdm
 
     from drip_tiny.hil.report import build_report
-    from drip_tiny.link.stream import measure_raw_link, stream_samples
+    from drip_tiny.hil.stream import measure_raw_link, stream_samples
 
     x, y, source = _inputs(args)
     if args.erase:
@@ -116,12 +116,12 @@ def _writers(args, report: dict) -> dict:
 def run(args: argparse.Namespace) -> int:
     from drip_tiny.errors import ConfigError
     from drip_tiny.hil.report import render
-    from drip_tiny.rundir import replace_files
+    from drip_tiny.run.directory import replace_files
 
     if args.raw_link < 0:
         raise ConfigError("--raw-link must be 0 (skip) or a number of frames")
     if args.window is None:
-        from drip_tiny.link.stream import DEFAULT_WINDOW
+        from drip_tiny.hil.stream import DEFAULT_WINDOW
 
         args.window = DEFAULT_WINDOW
     if args.window < 1:
@@ -133,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError(f"cannot write {path}: the folder {path.absolute().parent} "
                               "does not exist")
     resolve_run(args, needs=FITTED)
-    from drip_tiny.link.stream import run_reference
+    from drip_tiny.hil.stream import run_reference
 
     run_reference(args.run)  # a missing or unfitted run fails before any port is opened
     with connected_device(args) as link:

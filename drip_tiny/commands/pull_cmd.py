@@ -16,16 +16,16 @@ DESCRIPTION = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_device_arguments(parser, board_help="start this emulated board (host or "
-                                            "mps2-an386); only the host board keeps its "
-                                            "store between runs")
+    add_device_arguments(parser, board_help="; only the host board keeps its store "
+                                            "between runs")
     parser.add_argument("--out", type=Path, required=True, metavar="KEPT.npz")
 
 
 def run(args: argparse.Namespace) -> int:
+    from drip_tiny.datasets.kept_samples import save_kept
     from drip_tiny.errors import ConfigError
-    from drip_tiny.hil.kept import read_store, save_kept
-    from drip_tiny.rundir import replace_files
+    from drip_tiny.hil.pull import read_store
+    from drip_tiny.run.directory import replace_files
 
     out = args.out.absolute()
     if out.suffix != ".npz":

@@ -7,7 +7,7 @@
         run_dir = resolve_run(args, needs=FITTED)   # also sets args.run
 
 With RUN given, it is used as it is (the command checks it). Without, the run comes from
-drip_tiny.run_discovery (drip-tiny.toml, else the newest complete run under ./runs), and
+drip_tiny.run.discovery (drip-tiny.toml, else the newest complete run under ./runs), and
 one line on stderr says which and why.
 """
 
@@ -17,7 +17,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from drip_tiny.run_discovery import FITTED, NEEDS, PROJECT_FILE, RUNS_DIR, TRAINED, find_run
+from drip_tiny.run.discovery import (
+    FITTED,
+    NEEDS,
+    PROJECT_FILE,
+    RUNS_DIR,
+    TRAINED,
+    find_run,
+)
 
 __all__ = ["FITTED", "TRAINED", "add_run_argument", "resolve_run"]
 

@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _apply(device, run, reset: bool):
-    from drip_tiny.link.thresholds_update import reset_thresholds, send_run_thresholds
+    from drip_tiny.hil.thresholds_update import reset_thresholds, send_run_thresholds
 
     return reset_thresholds(device, run) if reset else send_run_thresholds(device, run)
 
@@ -59,7 +59,7 @@ def _print_change(change, run, where: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from drip_tiny.link.thresholds_update import load_run_thresholds
+    from drip_tiny.hil.thresholds_update import load_run_thresholds
 
     resolve_run(args, needs=FITTED)
     thresholds = load_run_thresholds(args.run)  # a bad run fails before any port is opened

@@ -7,9 +7,14 @@ import json
 import sys
 from pathlib import Path
 
+from drip_tiny.commands.run_argument import (
+    FITTED,
+    TRAINED,
+    add_run_argument,
+    resolve_run,
+)
 from drip_tiny.drip.thresholds import PATHS
-from drip_tiny.splits import SPLIT_NAMES
-from drip_tiny.commands.run_argument import FITTED, TRAINED, add_run_argument, resolve_run
+from drip_tiny.run.splits import SPLIT_NAMES
 
 NAME = "simulate"
 HELP = "stream a split through the reference model and apply the keep/drop thresholds"
@@ -38,8 +43,8 @@ def _pct(value) -> str:
 def run(args: argparse.Namespace) -> int:
     # With --thresholds FILE the run gives only the model and the split: trained is enough.
     resolve_run(args, needs=TRAINED if args.thresholds is not None else FITTED)
-    from drip_tiny.rundir import replace_files
-    from drip_tiny.simulate_run import simulate_run
+    from drip_tiny.drip.simulate_run import simulate_run
+    from drip_tiny.run.directory import replace_files
 
     result = simulate_run(args.run, split=args.split, thresholds_file=args.thresholds,
                           path=args.path, progress=not args.quiet and sys.stderr.isatty())

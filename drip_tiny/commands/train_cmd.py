@@ -8,7 +8,7 @@ from pathlib import Path
 
 from drip_tiny.datasets import DATASET_NAMES, LoadOptions
 from drip_tiny.errors import ConfigError
-from drip_tiny.quantize_modes import QUANTIZE_MODES
+from drip_tiny.train.quantize_modes import QUANTIZE_MODES
 
 NAME = "train"
 HELP = "train a model and write the int8 run directory"
@@ -81,7 +81,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from drip_tiny.pipeline import TrainConfig, train_run
+    from drip_tiny.train.train_run import TrainConfig, train_run
 
     if args.max_per_class is not None and args.max_per_class < 1:
         raise ConfigError(f"--max-per-class must be at least 1, got {args.max_per_class}")

@@ -6,10 +6,10 @@ import difflib
 from pathlib import Path
 from typing import Callable
 
-from drip_tiny.errors import DatasetError
 from drip_tiny.datasets import cifar10, digits, idx, image_folder, speech_commands
 from drip_tiny.datasets.base import AUDIO, IMAGE, Dataset
 from drip_tiny.datasets.options import LoadOptions
+from drip_tiny.errors import DatasetError
 
 Loader = Callable[[Path | None, LoadOptions], Dataset]
 

@@ -17,9 +17,9 @@ from typing import Callable
 
 import numpy as np
 
-from drip_tiny.errors import DatasetError
 from drip_tiny.datasets.base import IMAGE, Dataset, limit_per_class, require_dir
 from drip_tiny.datasets.options import LoadOptions
+from drip_tiny.errors import DatasetError
 
 TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
 TEST_BATCH = "test_batch"

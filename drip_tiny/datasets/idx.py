@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from drip_tiny.errors import DatasetError
 from drip_tiny.datasets.base import IMAGE, Dataset, limit_per_class, require_dir
 from drip_tiny.datasets.options import LoadOptions
+from drip_tiny.errors import DatasetError
 
 DEBIAN_FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from drip_tiny.errors import DatasetError
 from drip_tiny.datasets.base import IMAGE, Dataset, require_dir
 from drip_tiny.datasets.options import LoadOptions
+from drip_tiny.errors import DatasetError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".ppm", ".pgm", ".tif", ".tiff", ".webp"}
 TEST_FOLDER_NAMES = ("val", "valid", "validation", "test")

@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from drip_tiny.errors import DatasetError
 from drip_tiny.datasets.base import AUDIO, Dataset, require_dir
 from drip_tiny.datasets.options import LoadOptions
+from drip_tiny.errors import DatasetError
 
 SAMPLE_RATE = 16000
 CLIP_SAMPLES = SAMPLE_RATE  # one second

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from drip_tiny._tf import keras, tf
-from drip_tiny.models.target import logits_model, with_target_output
 from drip_tiny.drip.int8_gradcam import ScoreResult
-from drip_tiny.drip.variants import check_variant, drips_from_float_map, resize_mean_weights
+from drip_tiny.drip.target_layer import logits_model, with_target_output
+from drip_tiny.drip.variants import (
+    check_variant,
+    drips_from_float_map,
+    resize_mean_weights,
+)
+from drip_tiny.tf_seam import keras, tf
 
 
 class FloatGradCam:

@@ -19,11 +19,21 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm import tqdm
 
+from drip_tiny.drip.int8_head import (
+    RESHAPE_OPS,
+    SUPPORTED_OPS,
+    Gradient,
+    Int8Head,
+    normalize,
+)
+from drip_tiny.drip.variants import (
+    check_variant,
+    drips_from_int_map,
+    resize_mean_weights,
+)
 from drip_tiny.errors import ModelError
-from drip_tiny.reference.tflm import TflmModel
-from drip_tiny.tflite_file import ModelInfo, read_model
-from drip_tiny.drip.int8_head import RESHAPE_OPS, SUPPORTED_OPS, Gradient, Int8Head, normalize
-from drip_tiny.drip.variants import check_variant, drips_from_int_map, resize_mean_weights
+from drip_tiny.tflite.flatbuffer import ModelInfo, read_model
+from drip_tiny.tflite.tflm_reference import TflmModel
 
 ALPHA_BITS = 24  # keeps I[p] and sum(R) inside int64 for any target an MCU can hold
 

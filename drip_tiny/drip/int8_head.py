@@ -34,7 +34,13 @@ from functools import cached_property
 import numpy as np
 
 from drip_tiny.errors import ModelError
-from drip_tiny.tflite_file import ACTIVATIONS, PADDINGS, ModelInfo, OperatorInfo, TensorInfo
+from drip_tiny.tflite.flatbuffer import (
+    ACTIVATIONS,
+    PADDINGS,
+    ModelInfo,
+    OperatorInfo,
+    TensorInfo,
+)
 
 G_BITS = 30  # gradient mantissas are kept below 2**G_BITS
 MAX_POOL_LCM = 1 << 16  # refuse average pools whose per-position counts have a larger LCM

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from drip_tiny import rundir
-from drip_tiny.errors import ConfigError
-from drip_tiny.reference.tflm import quantize
-from drip_tiny.drip.int8_gradcam import Int8GradCam, ScoreResult
+from drip_tiny.drip.int8_gradcam import ScoreResult
+from drip_tiny.drip.run_model import int8_gradcam_for_run
 from drip_tiny.drip.thresholds import PATHS
 from drip_tiny.drip.variants import check_variant
+from drip_tiny.errors import ConfigError
+from drip_tiny.run import directory as rundir
+from drip_tiny.tflite.tflm_reference import quantize
 
 
 @dataclass(frozen=True)
@@ -32,27 +32,6 @@ class SplitScores:
         return len(self.labels)
 
 
-def model_sha256(run: Path) -> str:
-    return hashlib.sha256((Path(run) / rundir.MODEL_TFLITE).read_bytes()).hexdigest()
-
-
-def run_model(run: Path) -> tuple[bytes, int, int]:
-    """(model.tflite bytes, target tensor index, logits tensor index) of a run, as its
-    metadata names the two outputs."""
-    from drip_tiny.tflite_file import read_model
-
-    meta = rundir.load_json(rundir.check_run(run), rundir.METADATA)["int8"]
-    data = (Path(run) / rundir.MODEL_TFLITE).read_bytes()
-    outputs = read_model(data).outputs
-    return data, outputs[meta["target_output"]].index, outputs[meta["logits_output"]].index
-
-
-def int8_gradcam_for_run(run: Path) -> Int8GradCam:
-    """Int8GradCam on the run's model, with the target and logits its metadata names."""
-    data, target, logits = run_model(run)
-    return Int8GradCam(data, target=target, logits=logits)
-
-
 def score_arrays(run: Path, x: np.ndarray, path: str, variant: str,
                  progress: bool = False) -> ScoreResult:
     """Score float samples `x` (the dataset's scale) with the run's model."""
@@ -64,8 +43,8 @@ def score_arrays(run: Path, x: np.ndarray, path: str, variant: str,
         cam = int8_gradcam_for_run(run)
         q = quantize(x, cam.input.scale, cam.input.zero_point)
         return cam.score(q, variant, progress=progress)
-    from drip_tiny._tf import keras
     from drip_tiny.drip.float_gradcam import FloatGradCam
+    from drip_tiny.tf_seam import keras
 
     meta = rundir.load_json(run, rundir.METADATA)
     model = keras.models.load_model(Path(run) / rundir.FLOAT_MODEL, compile=False)
@@ -74,7 +53,7 @@ def score_arrays(run: Path, x: np.ndarray, path: str, variant: str,
 
 def score_split(run: Path, split: str, path: str = "int8", variant: str = "minmax",
                 progress: bool = False) -> SplitScores:
-    from drip_tiny.splits import Splits, split_arrays
+    from drip_tiny.run.splits import Splits, split_arrays
 
     run = rundir.check_run(run)
     dataset = rundir.load_run_dataset(run)

@@ -131,7 +131,7 @@ class Thresholds:
     @classmethod
     def load(cls, path: Path) -> "Thresholds":
         """Read a thresholds file, checked against its schema (run_files.py) whatever its name."""
-        from drip_tiny.run_files import THRESHOLDS, read_run_file
+        from drip_tiny.run.files import THRESHOLDS, read_run_file
 
         if not Path(path).is_file():
             raise RunDirError(f"{path} does not exist; create it with `drip-tiny fit RUN`")

@@ -17,8 +17,8 @@ from typing import Callable
 
 from drip_tiny import child_processes
 from drip_tiny.errors import ConfigError, RunDirError
-from drip_tiny.rundir import replace_files
 from drip_tiny.experiment.config import ExperimentConfig
+from drip_tiny.run.directory import replace_files
 
 CONFIG_FILE = "config.json"
 RUNS_DIR = "runs"
@@ -53,7 +53,7 @@ def _worker_init(config_json: dict, parent: int) -> None:
     child_processes.die_with_parent(parent)
     os.environ["TF_NUM_INTRAOP_THREADS"] = str(WORKER_THREADS)
     os.environ["TF_NUM_INTEROP_THREADS"] = "1"
-    from drip_tiny._tf import tf
+    from drip_tiny.tf_seam import tf
 
     try:
         tf.config.threading.set_intra_op_parallelism_threads(WORKER_THREADS)
@@ -64,7 +64,7 @@ def _worker_init(config_json: dict, parent: int) -> None:
 
 
 def _worker_run(config_json: dict, index: int, out: str) -> int:
-    from drip_tiny.experiment.protocol import run_protocol
+    from drip_tiny.experiment.paper_protocol import run_protocol
 
     result = run_protocol(ExperimentConfig.from_json(config_json), index, _WORKER_DATASET)
     _write_atomic(run_file(Path(out), index), result)

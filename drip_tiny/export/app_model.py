@@ -12,11 +12,10 @@ import hashlib
 from dataclasses import dataclass
 
 from drip_tiny import __version__
-from drip_tiny.codegen.drips_kernel import DripsKernel
+from drip_tiny.drip.kernel_codegen import DripsKernel
 from drip_tiny.drip.variants import VARIANTS
 from drip_tiny.errors import ModelError
-from drip_tiny.resources import shipped_dir
-from drip_tiny.tflite_file import ModelInfo
+from drip_tiny.tflite.flatbuffer import ModelInfo
 
 APP_MODEL_FILE = "dt_app_model.h"
 # A CLASSIFY request carries the sample and 4 more bytes in a 16-bit payload length
@@ -65,10 +64,9 @@ def app_binding(model_bytes: bytes, info: ModelInfo, kernel: DripsKernel,
         raise ModelError(f"input {x.name!r} has shape {list(x.shape)}; the protocol carries "
                          "1 to 8 dimensions of 1 to 65535 (batch 1)")
     keep = app_keep(info, kernel)
-    import jinja2
+    from drip_tiny.codegen.c_text import templates
 
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(shipped_dir("templates"))),
-                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    env = templates()
     head = [f"(const int8_t *){_access(t.index, info, keep)}" for t in kernel.head_tensors]
     n = 1
     for d in dims:
@@ -104,10 +102,10 @@ def lower_for_device(model_bytes: bytes, target: int, logits: int):
     placeholder (no class has a window): they change constants, never whether the model
     lowers. Returns the codegen Program; raises ModelError or CodegenError."""
     from drip_tiny import codegen
-    from drip_tiny.codegen.drips_kernel import generate_drips_kernel
+    from drip_tiny.drip.kernel_codegen import generate_drips_kernel
     from drip_tiny.drip.thresholds import ClassThreshold, Thresholds
     from drip_tiny.drip.variants import DEFAULT_VARIANT
-    from drip_tiny.tflite_file import read_model
+    from drip_tiny.tflite.flatbuffer import read_model
 
     info = read_model(model_bytes)
     classes = int(info.tensors[logits].shape[-1])
@@ -127,10 +125,11 @@ def write_model_sources(run, out_dir) -> ModelSources:
     The run must have model.tflite and thresholds.json (drip-tiny fit)."""
     from pathlib import Path
 
-    from drip_tiny import codegen, rundir
-    from drip_tiny.codegen.drips_kernel import generate_for_run, write_drips_kernel
+    from drip_tiny import codegen
+    from drip_tiny.drip.kernel_codegen import generate_for_run, write_drips_kernel
     from drip_tiny.drip.thresholds import Thresholds
-    from drip_tiny.tflite_file import read_model
+    from drip_tiny.run import directory as rundir
+    from drip_tiny.tflite.flatbuffer import read_model
 
     run = Path(run)
     out = Path(out_dir)
@@ -138,7 +137,7 @@ def write_model_sources(run, out_dir) -> ModelSources:
     kernel = generate_for_run(run)
     data = (run / rundir.MODEL_TFLITE).read_bytes()
     info = read_model(data)
-    variant = Thresholds.load(run / "thresholds.json").variant
+    variant = Thresholds.load(run / rundir.THRESHOLDS).variant
     binding = app_binding(data, info, kernel, variant)
     before = set(p.name for p in out.iterdir())
     program = codegen.generate(data, out, keep=binding.keep, with_kernels=True)

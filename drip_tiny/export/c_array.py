@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 
+from drip_tiny.run.file_names import MODEL_TFLITE
+
 ARRAY_NAME = "g_model"
 BYTES_PER_LINE = 12
 
@@ -49,7 +51,7 @@ const unsigned char {array}[{size}] MODEL_TFLITE_ALIGN = {{
 
 
 def model_array_sources(model: bytes, version: str,
-                        name: str = "model.tflite") -> tuple[str, str]:
+                        name: str = MODEL_TFLITE) -> tuple[str, str]:
     """(model_tflite.h, model_tflite.c) text for the model's bytes."""
     fields = dict(name=name, size=len(model), sha256=hashlib.sha256(model).hexdigest(),
                   version=version, array=ARRAY_NAME)

@@ -29,19 +29,20 @@ from pathlib import Path
 from drip_tiny import __version__
 from drip_tiny.boards import Board, load_board
 from drip_tiny.errors import ExportError
-from drip_tiny.resources import shipped_dir
-from drip_tiny.staging import staged_directory
 from drip_tiny.export import build as build_mod
 from drip_tiny.export import makefile, memory
 from drip_tiny.export.c_array import model_array_sources
 from drip_tiny.export.project import GENERATED, plan_project
 from drip_tiny.export.store_capacity import StoreCapacity, store_capacity
+from drip_tiny.resources import shipped_dir
+from drip_tiny.run.file_names import MODEL_TFLITE
+from drip_tiny.run.file_names import THRESHOLDS as THRESHOLDS_FILE
+from drip_tiny.run.staging import staged_directory
 
 EXPORT_JSON = "export.json"
 REPORT_TXT = "memory-report.txt"
 REPORT_JSON = "memory-report.json"
-MODEL_FILE = "model.tflite"
-THRESHOLDS_FILE = "thresholds.json"
+MODEL_FILE = MODEL_TFLITE  # the run's model, copied into the project under its name
 FORMAT_VERSION = 1
 
 
@@ -79,8 +80,7 @@ def _sha256(path: Path) -> str:
 
 
 def _check_run(run: Path) -> None:
-    from drip_tiny import rundir
-
+    from drip_tiny.run import directory as rundir
     rundir.check_run(run)
     if not (run / THRESHOLDS_FILE).is_file():
         raise ExportError(f"{run} has no {THRESHOLDS_FILE}: fit the DRIP thresholds first "
@@ -91,7 +91,7 @@ def _check_run(run: Path) -> None:
 
 
 def _thresholds_info(run: Path) -> dict:
-    from drip_tiny.codegen.drips_kernel import thresholds_hash
+    from drip_tiny.drip.kernel_codegen import thresholds_hash
     from drip_tiny.drip.thresholds import Thresholds
 
     t = Thresholds.load(run / THRESHOLDS_FILE)

@@ -62,8 +62,8 @@ def drip_device(request):
     emulated = None
     if board:
         from drip_tiny.boards import load_board
-        from drip_tiny.link.emulated import start_emulated
-        from drip_tiny.link.images import default_image_dir, resolve_image
+        from drip_tiny.emulator.images import default_image_dir, resolve_image
+        from drip_tiny.emulator.launch import start_emulated
 
         spec = load_board(board)
         image = config.getoption("--drip-image") or default_image_dir(spec.name)
@@ -75,7 +75,7 @@ def drip_device(request):
         device.identify()
         run = config.getoption("--drip-run")
         if run is not None:
-            from drip_tiny.link.stream import handshake, run_reference
+            from drip_tiny.hil.stream import handshake, run_reference
 
             handshake(device, run_reference(Path(run)))
         yield device

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from drip_tiny.hil.stream import FIELDS, StreamResult
 from drip_tiny.link import protocol as p
-from drip_tiny.link.stream import FIELDS, StreamResult
 
 STAGES = ("inference", "drip", "store")
 

@@ -54,7 +54,7 @@ class Device:
 
     cycle_source: for boards that count outside the device (QEMU), an object whose
     `latest()` returns (inference, drip, store) counts of the CLASSIFY run last, or None
-    (drip_tiny.link.emulated.PluginCycles).
+    (drip_tiny.emulator.launch.PluginCycles).
     """
 
     def __init__(self, port, *, timeout: float = DEFAULT_TIMEOUT,
@@ -284,7 +284,7 @@ class Device:
     def set_thresholds_record(self, record: bytes, classes: int,
                               record_hash: int | None = None) -> int:
         """SET_THRESHOLDS with the per-class record as it is (the export's encoding:
-        drip_tiny.codegen.drips_kernel.thresholds_record). Returns the hash sent."""
+        drip_tiny.drip.kernel_codegen.thresholds_record). Returns the hash sent."""
         payload = p.set_thresholds_request(record, classes, record_hash)
         self.identity = None  # whatever happens, the thresholds may have changed
         self.request(p.Command.SET_THRESHOLDS, payload)

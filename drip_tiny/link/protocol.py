@@ -26,6 +26,8 @@ CYCLES_EXTERNAL = 0xFFFFFFFF  # the board counts outside the device (QEMU's plug
 MAX_ERROR_MESSAGE = 64
 
 
+# Command, Status and StoreResult mirror firmware/protocol/dt_wire.h, their one definition;
+# tests/test_wire_codes.py checks every name and value against it.
 class Command(IntEnum):
     IDENTIFY = 0x01
     CLASSIFY = 0x02

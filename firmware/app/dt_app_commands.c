@@ -66,7 +66,7 @@ static void store_sample(dt_app_t *app, const drip_decision_t *d, const uint8_t 
     dt_sample_meta_t meta;
     uint32_t start, elapsed;
     int err = DT_STORE_OK;
-    *index = DT_APP_NOT_STORED;
+    *index = DT_WIRE_NOT_STORED;
     *cycles = 0;
     meta.id = 0;
     meta.length = 0;
@@ -78,18 +78,18 @@ static void store_sample(dt_app_t *app, const drip_decision_t *d, const uint8_t 
     }
     elapsed = dt_board_cycles_end(start);
     if (!d->keep) {
-        *result = DT_NOT_STORED;
+        *result = DT_STORE_RESULT_DISCARDED;
     } else if (!store_ready(app)) {
-        *result = DT_STORE_FAILED;
+        *result = DT_STORE_RESULT_ERROR;
         app->stats.store_failures++;
     } else if (err == DT_STORE_OK) {
-        *result = DT_STORED;
+        *result = DT_STORE_RESULT_STORED;
         *index = dt_store_count(&app->store) - 1u;
         *cycles = elapsed;
     } else if (err == DT_STORE_ERR_FULL) {
-        *result = DT_STORE_WAS_FULL; /* nothing was written */
+        *result = DT_STORE_RESULT_FULL; /* nothing was written */
     } else {
-        *result = DT_STORE_FAILED;
+        *result = DT_STORE_RESULT_ERROR;
         *cycles = elapsed; /* the flash may have been written */
         app->stats.store_failures++;
     }

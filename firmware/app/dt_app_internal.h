@@ -13,38 +13,7 @@
 #include "dt_packet.h"
 #include "dt_settings.h"
 #include "dt_store.h"
-
-enum {
-    DT_CMD_IDENTIFY = 0x01,
-    DT_CMD_CLASSIFY = 0x02,
-    DT_CMD_STATISTICS = 0x03,
-    DT_CMD_STORE_LIST = 0x10,
-    DT_CMD_STORE_READ = 0x11,
-    DT_CMD_STORE_ERASE = 0x12,
-    DT_CMD_SET_THRESHOLDS = 0x20,
-    DT_CMD_RESET_THRESHOLDS = 0x21,
-    DT_CMD_RESET = 0x7F
-};
-
-typedef enum {
-    DT_STATUS_OK = 0,
-    DT_STATUS_ERR_CRC = 1,
-    DT_STATUS_ERR_VERSION = 2,
-    DT_STATUS_ERR_UNKNOWN_COMMAND = 3,
-    DT_STATUS_ERR_LENGTH = 4,
-    DT_STATUS_ERR_TOO_LONG = 5,
-    DT_STATUS_ERR_SAMPLE_SIZE = 6,
-    DT_STATUS_ERR_STORE = 7,
-    DT_STATUS_ERR_STORE_FULL = 8,
-    DT_STATUS_ERR_NOT_FOUND = 9,
-    DT_STATUS_ERR_THRESHOLDS = 10,
-    DT_STATUS_ERR_BUSY = 11
-} dt_status_t;
-
-/* CLASSIFY's store result. */
-enum { DT_STORED = 0, DT_NOT_STORED = 1, DT_STORE_WAS_FULL = 2, DT_STORE_FAILED = 3 };
-
-#define DT_APP_NOT_STORED 0xFFFFFFFFu
+#include "dt_wire.h"
 
 typedef struct {
     uint8_t packet[DT_APP_CLASSIFY_REPLY_PACKET];

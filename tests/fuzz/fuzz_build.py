@@ -22,9 +22,15 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from drip_tiny.link.protocol import (Command, encode_packet, frame,  # noqa: E402
-                                     set_thresholds_request, store_list_request,
-                                     store_read_request, thresholds_record)
+from drip_tiny.link.protocol import (  # noqa: E402
+    Command,
+    encode_packet,
+    frame,
+    set_thresholds_request,
+    store_list_request,
+    store_read_request,
+    thresholds_record,
+)
 
 FIRMWARE = ROOT / "firmware"
 FLAGS = ["-std=c99", "-g", "-O1", "-Wall", "-Wextra", "-Werror",
@@ -122,7 +128,7 @@ def write_corpora(out_dir: Path, input_bytes: int, classes: int) -> None:
 
 
 def model_shape(run: Path) -> tuple[int, int]:
-    from drip_tiny.reference.tflm import TflmModel
+    from drip_tiny.tflite.tflm_reference import TflmModel
     info = TflmModel((run / "model.tflite").read_bytes()).info
     inp, out = info.inputs[0], info.outputs[0]
     return int(struct.calcsize("b") * __import__("numpy").prod(inp.shape)), int(out.shape[-1])

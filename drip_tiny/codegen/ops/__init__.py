@@ -45,8 +45,8 @@ import inspect
 
 import numpy as np
 
-from drip_tiny.errors import CodegenError, DripTinyError
 from drip_tiny.codegen.ops.base import CArray, In, Lowered, OpContext, Out, size_of
+from drip_tiny.errors import CodegenError, DripTinyError
 
 # op name -> module under drip_tiny.codegen.ops
 _MODULES = {

@@ -7,9 +7,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from drip_tiny.errors import CodegenError
-from drip_tiny.tflite_file import ACTIVATIONS, PADDINGS, ModelInfo, OperatorInfo, TensorInfo
 from drip_tiny.codegen import quant
+from drip_tiny.errors import CodegenError
+from drip_tiny.tflite.flatbuffer import (
+    ACTIVATIONS,
+    PADDINGS,
+    ModelInfo,
+    OperatorInfo,
+    TensorInfo,
+)
 
 C_TYPES = {"INT8": "int8_t", "FLOAT32": "float", "INT32": "int32_t", "INT16": "int16_t"}
 

@@ -20,8 +20,8 @@ import math
 
 import numpy as np
 
-from drip_tiny.errors import QuantizationError
 from drip_tiny.codegen.ops._tflm_scaling import frexp_q31
+from drip_tiny.errors import QuantizationError
 
 C_FUNCTION = "dt_logistic_s8"
 C_HEADER = "dt_logistic_s8.h"

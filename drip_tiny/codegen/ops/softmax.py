@@ -21,8 +21,8 @@ import math
 
 import numpy as np
 
-from drip_tiny.errors import QuantizationError
 from drip_tiny.codegen.ops._tflm_scaling import quantize_multiplier
+from drip_tiny.errors import QuantizationError
 
 C_FUNCTION = "dt_softmax_s8"
 C_HEADER = "dt_softmax_s8.h"

@@ -1,1 +1,0 @@
-"""Reference implementations the device is checked against (no TensorFlow needed)."""
