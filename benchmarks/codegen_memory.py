@@ -29,7 +29,7 @@ import numpy as np  # noqa: E402
 
 from drip_tiny.codegen import HostModel, memory_report  # noqa: E402
 from drip_tiny.codegen.report import arm_toolchain  # noqa: E402
-from drip_tiny.reference.tflm import TflmModel  # noqa: E402
+from drip_tiny.tflite.tflm_reference import TflmModel  # noqa: E402
 
 CHECK_INPUTS = 20
 

@@ -77,7 +77,7 @@ def run_chain(work: Path) -> dict:
 
 def optimize_size(model: Path) -> dict:
     """The benchmark image of the trained model at -O2 and -Os: code size and instructions."""
-    from drip_tiny.emulate import bench_model
+    from drip_tiny.emulator import bench_model
 
     rows = {}
     for flag in ("-O2", "-Os"):

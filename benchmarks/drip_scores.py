@@ -47,13 +47,13 @@ def _timed(fn) -> float:
 
 
 def measure(run: Path) -> dict:
-    from drip_tiny._tf import keras
     from drip_tiny.drip import FloatGradCam
-    from drip_tiny.drip.run_scores import int8_gradcam_for_run
-    from drip_tiny.reference.tflm import TflmModel, quantize
-    from drip_tiny.rundir import load_json, load_split
-    from drip_tiny.simulate_run import simulate_run
-    from drip_tiny.fit_run import fit_run
+    from drip_tiny.drip.fit_run import fit_run
+    from drip_tiny.drip.run_model import int8_gradcam_for_run
+    from drip_tiny.drip.simulate_run import simulate_run
+    from drip_tiny.run.directory import load_json, load_split
+    from drip_tiny.tf_seam import keras
+    from drip_tiny.tflite.tflm_reference import TflmModel, quantize
 
     meta = load_json(run, "metadata.json")
     xs, ys = zip(*(load_split(run, s) for s in ("validation", "production")))

@@ -71,12 +71,12 @@ void dt_bench_report(void)
 
 
 def _measure(name: str, data: bytes, thresholds, target=None, logits=None) -> dict:
-    from drip_tiny.codegen.drips_host import HostDripsKernel
-    from drip_tiny.codegen.drips_kernel import generate_drips_kernel, write_drips_kernel
-    from drip_tiny.drip import Int8GradCam
-    from drip_tiny.emulate import bench_model
-    from drip_tiny.emulate.bench import bench_input
     from drip_tiny.boards import load_board
+    from drip_tiny.drip import Int8GradCam
+    from drip_tiny.drip.kernel_codegen import generate_drips_kernel, write_drips_kernel
+    from drip_tiny.drip.kernel_host import HostDripsKernel
+    from drip_tiny.emulator import bench_model
+    from drip_tiny.emulator.model_bench import bench_input
 
     kernel = generate_drips_kernel(data, thresholds, target=target, logits=logits)
     cam = Int8GradCam(data, target=target, logits=logits)
@@ -134,10 +134,10 @@ def main() -> int:
     parser.add_argument("--run", type=Path, help="a digits run (default: train one)")
     parser.add_argument("--anchors", type=Path, default=ROOT.parent / "shared" / "anchors" / "models")
     options = parser.parse_args()
+    from drip_tiny.drip.fit_run import fit_run
     from drip_tiny.drip.thresholds import Thresholds
-    from drip_tiny.fit_run import fit_run
-    from drip_tiny.rundir import load_json
-    from drip_tiny.tflite_file import read_model
+    from drip_tiny.run.directory import load_json
+    from drip_tiny.tflite.flatbuffer import read_model
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

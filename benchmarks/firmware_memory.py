@@ -39,9 +39,9 @@ def _run(args: list[str]) -> None:
 
 
 def measure(work: Path) -> list[dict]:
+    from drip_tiny.emulator.launch import QemuBoard
     from drip_tiny.export import export_project
-    from drip_tiny.link.emulated import QemuBoard
-    from drip_tiny.link.stream import stream_split
+    from drip_tiny.hil.stream import stream_split
 
     rows = []
     for model, train_args in MODELS.items():

@@ -28,11 +28,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # the checkout's drip_tiny, not an installed one
 
-from drip_tiny.link.stream import split_inputs, stream_samples  # noqa: E402
+from drip_tiny.hil.stream import split_inputs, stream_samples  # noqa: E402
 
 
 def measure_round(run: Path, elf: Path, n: int) -> dict:
-    from drip_tiny.link.emulated import QemuBoard
+    from drip_tiny.emulator.launch import QemuBoard
 
     x, _ = split_inputs(run, "production", n)
     with QemuBoard(elf, uncounted=()) as board:

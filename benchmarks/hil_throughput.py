@@ -34,7 +34,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # the checkout's drip_tiny, not an installed one
 
-from drip_tiny.link.stream import measure_raw_link, split_inputs, stream_samples  # noqa: E402
+from drip_tiny.hil.stream import measure_raw_link, split_inputs, stream_samples  # noqa: E402
 
 IMAGES = {"host": "build/firmware", "mps2-an386": "build/firmware.elf"}
 WINDOWS = (1, 8)
@@ -77,8 +77,8 @@ def cpu_per_frame(before: dict, after: dict, own: float, frames: int) -> dict:
 
 
 def measure(run: Path, board: str, n: int, rounds: int, out: Path) -> list[dict]:
+    from drip_tiny.emulator.launch import start_emulated
     from drip_tiny.export import export_project
-    from drip_tiny.link.emulated import start_emulated
 
     export_project(run, board, out)
     x, _ = split_inputs(run, "production", n)
@@ -153,8 +153,8 @@ def emulated_inference_ms(run: Path, work: Path, loops: int = 2000, repeats: int
     benchmark image run with `loops` extra inferences minus the same image with none
     (fastest of `repeats` runs each). On QEMU the vCPU thread that computes also moves
     every serial byte, so this is the share of a frame's time the link cannot hide."""
-    from drip_tiny.emulate import bench_model
-    from drip_tiny.emulate.insn_count import run_qemu
+    from drip_tiny.emulator import bench_model
+    from drip_tiny.emulator.insn_count import run_qemu
 
     work.mkdir(parents=True, exist_ok=True)
     loop = work / "loop.c"

@@ -67,8 +67,8 @@ def _tool_version(command: list[str]) -> str:
 
 def measure(name: str, path: Path, optimization: str) -> dict:
     from drip_tiny.codegen import memory_report
-    from drip_tiny.emulate import bench_input, bench_model
-    from drip_tiny.reference.tflm import TflmModel
+    from drip_tiny.emulator import bench_input, bench_model
+    from drip_tiny.tflite.tflm_reference import TflmModel
 
     data = path.read_bytes()
     started = time.perf_counter()

@@ -73,13 +73,13 @@ def _train(name: str, args: list[str], work: Path) -> Path:
 
 def measure_model(name: str, data: bytes, run: Path | None, work: Path) -> dict:
     from drip_tiny.codegen import memory_report
-    from drip_tiny.emulate import bench_model
+    from drip_tiny.emulator import bench_model
     first = bench_model(data)
     second = bench_model(data)
     per_op = bench_model(data, per_op=True)
     report = memory_report(data)
     if run is not None:
-        from drip_tiny.drip.run_scores import run_model
+        from drip_tiny.drip.run_model import run_model
         from drip_tiny.drip.thresholds import Thresholds
 
         _, target, logits = run_model(run)
@@ -117,9 +117,9 @@ def measure_model(name: str, data: bytes, run: Path | None, work: Path) -> dict:
 
 
 def measure_serial(run: Path, work: Path, qemu_samples: int) -> list[dict]:
+    from drip_tiny.emulator.launch import start_emulated
     from drip_tiny.export import export_project
-    from drip_tiny.link.emulated import start_emulated
-    from drip_tiny.link.stream import measure_raw_link, stream_split
+    from drip_tiny.hil.stream import measure_raw_link, stream_split
 
     rows = []
     for board, limit in (("host", None), ("mps2-an386", qemu_samples)):
@@ -140,11 +140,11 @@ def measure_serial(run: Path, work: Path, qemu_samples: int) -> list[dict]:
 
 
 def measure_python(run: Path) -> dict:
-    from drip_tiny.codegen.drips_host import HostDripModel
-    from drip_tiny.drip.run_scores import int8_gradcam_for_run
+    from drip_tiny.drip.kernel_host import HostDripModel
+    from drip_tiny.drip.run_model import int8_gradcam_for_run
     from drip_tiny.drip.thresholds import fit_thresholds
-    from drip_tiny.reference.tflm import quantize
-    from drip_tiny.rundir import load_split
+    from drip_tiny.run.directory import load_split
+    from drip_tiny.tflite.tflm_reference import quantize
 
     x, _ = load_split(run, "production")
     cam = int8_gradcam_for_run(run)
