@@ -100,7 +100,7 @@ def main() -> int:
         "- **weights**: constant arrays in flash; **params**: the per-operator parameter "
         "structs; **code**: text+data of the model code and the kernels it calls, "
         "Cortex-M4F, at -O2 and -Os.",
-        f"- **bit-exact**: inputs (all -128, all 127, random) on which every output equals "
+        "- **bit-exact**: inputs (all -128, all 127, random) on which every output equals "
         "TFLM's.", "",
         "| model | MACs | arena | tensor bound | TFLM head | TFLM total | saved vs head | "
         "saved vs total | weights | params | code -O2 | code -Os | bit-exact |",

@@ -65,7 +65,7 @@ def run_chain(work: Path) -> dict:
         print(f"running: drip-tiny {' '.join(args)}", file=sys.stderr, flush=True)
         started = time.perf_counter()
         done = subprocess.run([sys.executable, "-m", "drip_tiny", *args], cwd=work, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              capture_output=True, text=True,
                               stdin=subprocess.DEVNULL)
         if done.returncode != 0:
             raise SystemExit(f"drip-tiny {' '.join(args)} exited {done.returncode}:\n"
@@ -118,7 +118,7 @@ def write_markdown(result: dict, out: Path) -> None:
              "Accuracies, thresholds and kept counts come from TensorFlow's float training, "
              "which is seeded but differs across CPUs and thread counts (a fraction of a "
              "point); instruction counts under QEMU are exact; times depend on load.", ""]
-    for name, step in result["steps"].items():
+    for step in result["steps"].values():
         lines += [f"## `{step['command']}` ({step['wall_seconds']:.0f} s)", "", "```",
                   step["stdout"].rstrip("\n"), "```", ""]
     o = result["optimization"]

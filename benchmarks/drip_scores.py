@@ -109,7 +109,7 @@ def write_report(result: dict) -> None:
     lines = [
         "# DRIP scores: int8 vs float Grad-CAM, speed, retention", "",
         f"Made by `python benchmarks/drip_scores.py` on {time.strftime('%Y-%m-%d')} ({machine}),",
-        f"on the default digits run (`drip-tiny train --dataset digits`), its validation and",
+        "on the default digits run (`drip-tiny train --dataset digits`), its validation and",
         f"production splits: {result['samples']} samples. int8 = the device's computation",
         "(TFLM inference, exact integer head gradient, integer map); float = GradientTape on the",
         "Keras model. Correlations over all samples; the relative difference over samples both",

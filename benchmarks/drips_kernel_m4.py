@@ -166,7 +166,8 @@ def main() -> int:
              "mps2-an386, arm-none-eabi-gcc -O2, instructions counted exactly (second inference, "
              "then drip_decide on the tensors it left), input x[i] = (int8)((i*37+11) & 0xFF). "
              "The emulated decision is checked against the host build of the same kernel.", "",
-             "| model | variant | head | target | inference instr | DRIP kernel instr | fraction | kernel RAM | device = host |",
+             "| model | variant | head | target | inference instr | DRIP kernel instr | fraction "
+             "| kernel RAM | device = host |",
              "|---|---|---|---|---:|---:|---:|---:|---|"]
     for r in rows:
         lines.append(f"| {r['model']} | {r['variant']} | {' -> '.join(r['head'])} | "

@@ -92,7 +92,7 @@ def measure(run: Path, board: str, n: int, rounds: int, out: Path) -> list[dict]
                 harness, raw, raw_bytes, harness_bytes = [], [], [], []
                 cpu = {"harness": [], "raw": []}
 
-                def timed_raw():
+                def timed_raw(x_int8=x_int8, window=window, cpu=cpu):
                     before = emulator_cpu(pid)
                     link = measure_raw_link(device, x_int8, n, window=window)
                     if before:

@@ -16,7 +16,7 @@ import os
 import signal
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 from drip_tiny import __version__, child_processes
 from drip_tiny.commands import SUBCOMMANDS
@@ -49,10 +49,8 @@ def _stop_on_signals() -> Iterator[None]:
         if raised:
             child_processes.kill_all()
             name = signal.Signals(signum).name
-            try:
+            with suppress(OSError):
                 os.write(2, f"drip-tiny: {name} while stopping; killed its processes\n".encode())
-            except OSError:
-                pass
             os._exit(128 + signum)
         raised.append(signum)
         if signum == signal.SIGINT:

@@ -30,7 +30,7 @@ def _conv_args(rng, allow_dilation=False):
 
 
 def _fits(size, args):
-    k, d, s = args["kernel_size"], args["dilation_rate"], args["strides"]
+    k, d, _s = args["kernel_size"], args["dilation_rate"], args["strides"]
     if args["padding"] == "same":
         return True
     return all(size[i] >= (k[i] - 1) * d[i] + 1 for i in range(2))
@@ -59,10 +59,7 @@ def conv_stack(rng, keras):
             x = pool(pool_size=p, strides=(int(rng.integers(1, 3)), int(rng.integers(1, 3))),
                      padding="same" if rng.random() < 0.5 else "valid")(x)
             size = tuple(int(v) for v in x.shape[1:3])
-    if rng.random() < 0.5:
-        x = keras.layers.GlobalAveragePooling2D()(x)
-    else:
-        x = keras.layers.Flatten()(x)
+    x = keras.layers.GlobalAveragePooling2D()(x) if rng.random() < 0.5 else keras.layers.Flatten()(x)
     outputs = keras.layers.Dense(int(rng.integers(2, 11)), activation=_act(rng))(x)
     return keras.Model(inputs, outputs), (h, w, c)
 

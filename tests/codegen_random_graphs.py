@@ -521,10 +521,7 @@ def compare_with_tflm(model: RandomModel, cache_dir=None) -> dict:
             if ours.shape != theirs.shape or ours.dtype != theirs.dtype:
                 raise AssertionError(f"seed {model.seed}: output {k} is {ours.dtype} "
                                      f"{ours.shape}, TFLM's {theirs.dtype} {theirs.shape}")
-            if ours.dtype == np.float32:
-                same = ours.view(np.int32) == theirs.view(np.int32)
-            else:
-                same = ours == theirs
+            same = ours.view(np.int32) == theirs.view(np.int32) if ours.dtype == np.float32 else ours == theirs
             values += ours.size
             differing += int((~same).sum())
             if k == 0:

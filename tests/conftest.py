@@ -5,7 +5,7 @@ from pathlib import Path
 # Lets the tests import formats.py, the writers of real dataset file formats.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import pytest  # noqa: E402
+import pytest
 
 # CI (env CI set; .ci/run sets it) installs every tool the suite needs
 # (scripts/debian-packages.txt, checked by tests/test_debian_packages.py). There a skip means

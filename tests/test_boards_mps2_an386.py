@@ -76,7 +76,7 @@ class Board:
         port = _free_port()
         command = qemu_command(elf, board, plugin) + [
             "-serial", f"tcp:127.0.0.1:{port},server=on,wait=on,nodelay=on"]
-        self.log = open(log_dir / f"qemu-{port}.log", "w+b")
+        self.log = open(log_dir / f"qemu-{port}.log", "w+b")  # noqa: SIM115 (closed in close())
         self.proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=self.log,
                                      stderr=subprocess.STDOUT)
         deadline = time.monotonic() + CONNECT_TIMEOUT
@@ -89,7 +89,7 @@ class Board:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
                     self.close()
                     raise AssertionError(f"QEMU did not listen on port {port}: "
-                                         f"{self.qemu_output()}")
+                                         f"{self.qemu_output()}") from None
                 time.sleep(0.05)
 
     def qemu_output(self):

@@ -35,7 +35,7 @@ def _check_run(run, cache, samples=40):
 
 
 def test_builtin_image_model_matches_tflm(digits_ptq_run, tmp_path):
-    host, ref = _check_run(digits_ptq_run, tmp_path)
+    host, _ref = _check_run(digits_ptq_run, tmp_path)
     # The target is consumed by the head and is a graph output: its buffer lives to the end.
     target_root = host.program.root[host.program.keep[0]]
     assert host.program.lifetimes[target_root][1] == len(host.program.steps) - 1

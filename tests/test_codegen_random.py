@@ -190,7 +190,7 @@ def test_in_place_and_alias_reuse_memory(keras_models, codegen_cache):
     model, and usually smaller than any plan at tensor granularity (the models above were
     checked bit for bit with these plans)."""
     below = 0
-    for (kind, seed), (data, shape) in sorted(keras_models.items()):
+    for (kind, seed), (data, _shape) in sorted(keras_models.items()):
         host = HostModel(data, cache_dir=codegen_cache)
         assert host.arena_bytes <= TflmModel(data).arena_usage().head, (kind, seed)
         below += host.arena_bytes < host.program.tensor_bound

@@ -31,7 +31,7 @@ def test_word_selection_and_unknown_word(tmp_path):
 def test_missing_testing_list(tmp_path):
     write_speech_dir(tmp_path)
     (tmp_path / "testing_list.txt").unlink()
-    with pytest.raises(DatasetError, match="testing_list.txt"):
+    with pytest.raises(DatasetError, match=r"testing_list\.txt"):
         load_dataset("speech-commands", tmp_path)
 
 

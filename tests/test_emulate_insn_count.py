@@ -55,18 +55,18 @@ LOOPS = (1, 2, 10, 1000, 12345)
 
 def test_a_loop_of_n_iterations_counts_exactly_2n_plus_a_constant_on_every_run(tmp_path):
     elf = _image(tmp_path, "loops", """
-static volatile uint32_t loops[] = {%s};
+static volatile uint32_t loops[] = {{{}}};
 int main(void)
-{
-    for (unsigned k = 0; k < sizeof loops / sizeof loops[0]; k++) {
+{{
+    for (unsigned k = 0; k < sizeof loops / sizeof loops[0]; k++) {{
         uint32_t n = loops[k];
         dt_bench_begin();
         spin(n);
         dt_bench_end();
-    }
+    }}
     return 0;
-}
-""" % ", ".join(map(str, LOOPS)))
+}}
+""".format(", ".join(map(str, LOOPS))))
     first = count_instructions(elf, regions=len(LOOPS), timeout=20)
     constants = {count - 2 * n for count, n in zip(first.regions, LOOPS)}
     # begin's bx lr, mov r0, bl spin, spin's bx lr, bl end: 5 instructions around the loop
@@ -145,7 +145,7 @@ int main(void)
     return 0;
 }
 """)
-    with pytest.raises(EmulatorTimeout, match="did not exit within 1.5 s"):
+    with pytest.raises(EmulatorTimeout, match=r"did not exit within 1\.5 s"):
         count_instructions(elf, timeout=1.5)
     with pytest.raises(EmulatorTimeout):
         run_qemu(elf, timeout=1)
@@ -177,9 +177,9 @@ def test_build_errors_name_the_fix(tmp_path, monkeypatch):
         build_elf([broken], tmp_path / "broken.elf")
     board = load_board()
     monkeypatch.setenv("PATH", str(tmp_path))  # no tools at all
-    with pytest.raises(EmulatorError, match="apt-get install .*gcc-arm-none-eabi"):
+    with pytest.raises(EmulatorError, match=r"apt-get install .*gcc-arm-none-eabi"):
         build_elf([broken], tmp_path / "broken.elf", board=board)
-    with pytest.raises(EmulatorError, match="apt-get install .*qemu-system-arm"):
+    with pytest.raises(EmulatorError, match=r"apt-get install .*qemu-system-arm"):
         run_qemu(tmp_path / "broken.elf", board=board)
 
 

@@ -114,7 +114,7 @@ def test_an_interrupted_experiment_resumes(small_experiment):
 
 
 def test_other_settings_in_the_same_out_are_refused(small_experiment, capsys):
-    out, args = small_experiment
+    _out, args = small_experiment
     changed = [a if a != "4" else "5" for a in args]
     assert main(changed) == 1
     assert "epochs" in capsys.readouterr().err

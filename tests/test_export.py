@@ -228,7 +228,7 @@ def test_export_json_records_what_was_exported(mps2_export, fitted_run):
     assert m["flash_simulated"] is False
     listed = set(m["files"])
     on_disk = {p.relative_to(mps2_export.out).as_posix() for p in mps2_export.out.rglob("*")
-               if p.is_file() and not p.relative_to(mps2_export.out).parts[0] == "build"}
+               if p.is_file() and p.relative_to(mps2_export.out).parts[0] != "build"}
     assert listed == on_disk
 
 

@@ -433,13 +433,18 @@ def test_a_store_that_cannot_be_opened_is_reported_not_fatal(firmware, tmp_path,
 
 
 def test_pty_mode_serves_the_same_protocol(firmware, tmp_path):
-    import os
     import subprocess
+
+    with subprocess.Popen([str(firmware), "--pty", "--flash", str(tmp_path / "f.bin")],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          stdin=subprocess.DEVNULL) as proc:  # closes the pipes
+        _serve_one_identify_over_the_pty(proc)
+
+
+def _serve_one_identify_over_the_pty(proc):
+    import os
     import tty
 
-    proc = subprocess.Popen([str(firmware), "--pty", "--flash", str(tmp_path / "f.bin")],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL)
     try:
         line = proc.stdout.readline().decode()
         assert line.startswith("serial /dev/pts/") and line.endswith("\n")

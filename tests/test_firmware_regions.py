@@ -67,7 +67,7 @@ def test_one_region_per_boot_and_three_per_classify(firmware):
     # Every reply carries the board's "counted outside" marker, except an unwritten store.
     for r in classified:
         after_drips = 1 + 1 + 10 + 4  # status, class, logits, DRIPS
-        keep, result, index, infer, drip, store = struct.unpack_from("<BBIIII", r.payload,
+        _keep, result, index, infer, drip, store = struct.unpack_from("<BBIIII", r.payload,
                                                                      after_drips)
         assert (infer, drip) == (0xFFFFFFFF, 0xFFFFFFFF)
         assert (store == 0) == (result != 0) and (index == NOT_STORED) == (result != 0)

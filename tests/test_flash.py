@@ -5,7 +5,6 @@ import dataclasses
 import json
 import sys
 import types
-from pathlib import Path
 
 import pytest
 
@@ -125,7 +124,7 @@ def test_pyocd_failure_while_programming_is_wrapped(project, monkeypatch):
         raise RuntimeError("flash algorithm timed out")
 
     monkeypatch.setattr(fake.FileProgrammer, "program", broken)
-    with pytest.raises(FlashError, match="pyOCD failed to program .*timed out"):
+    with pytest.raises(FlashError, match=r"pyOCD failed to program .*timed out"):
         flash.flash_image(nrf_board(), project)
     assert fake.calls[-1] == "close"  # the session is closed even then
 

@@ -141,7 +141,7 @@ def test_thresholds_changed_on_the_device_are_refused(run, host_export, tmp_path
             ident = device.identify()
             c = ident.num_classes
             device.set_thresholds([0.1] * c, [0.2] * c, [True] * c)
-            with pytest.raises(LinkError, match="thresholds .* re-export"):
+            with pytest.raises(LinkError, match=r"thresholds .* re-export"):
                 stream_samples(device, run, split_inputs(run, "production", 3)[0])
             device.reset_thresholds()
             result = stream_samples(device, run, split_inputs(run, "production", 3)[0])

@@ -2,7 +2,6 @@
 board: the drip_device fixture connects, checks the run's hashes, and is skipped with a
 clear reason when no device is given."""
 
-import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -35,10 +34,7 @@ def _plugin_args() -> list[str]:
 
 
 def test_pyproject_declares_the_entry_point():
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        pytest.skip("tomllib needs Python 3.11")
+    import tomllib
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert project["entry-points"]["pytest11"] == {"drip_tiny": "drip_tiny.hil.pytest_plugin"}
 

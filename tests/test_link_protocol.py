@@ -122,7 +122,7 @@ def test_classify_reply_and_external_cycles():
 
 def test_error_status_becomes_device_error_with_message():
     packet = _reply(p.Command.SET_THRESHOLDS, b"hash mismatch", status=10)
-    with pytest.raises(DeviceError, match="ERR_THRESHOLDS.*hash mismatch") as e:
+    with pytest.raises(DeviceError, match=r"ERR_THRESHOLDS.*hash mismatch") as e:
         p.split_status(p.Command.SET_THRESHOLDS, packet)
     assert e.value.status == 10
     with pytest.raises(LinkError, match="for command 0x01"):

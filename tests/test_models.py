@@ -33,14 +33,14 @@ def test_audio_cnn_target_is_the_fused_conv_unit():
     model = build_builtin("cnn1d", (16000, 1), 12)
     target, conv = find_target_layer(model)
     assert (target, conv) == ("relu4", "conv4")
-    assert [type(l).__name__ for l in model.layers].count("Conv1D") == 4
+    assert [type(layer).__name__ for layer in model.layers].count("Conv1D") == 4
     assert model.count_params() < 40_000
 
 
 def test_named_target_and_bad_names():
     model = build_builtin("cnn1d", (16000, 1), 3)
     assert find_target_layer(model, "conv2") == ("relu2", "conv2")
-    with pytest.raises(ModelError, match="no layer named 'conv9'.*conv1"):
+    with pytest.raises(ModelError, match=r"no layer named 'conv9'.*conv1"):
         find_target_layer(model, "conv9")
     with pytest.raises(ModelError, match="feature map"):
         find_target_layer(model, "dense")

@@ -38,7 +38,7 @@ def test_load_extra_refuses_wrong_files(tmp_path):
     _kept(tmp_path / "k.npz")
     with pytest.raises(ConfigError, match="dataset's samples have 784"):
         load_extra(tmp_path / "k.npz", (28, 28, 1), 10)
-    with pytest.raises(ConfigError, match="labels outside 0..4"):
+    with pytest.raises(ConfigError, match=r"labels outside 0\.\.4"):
         load_extra(tmp_path / "k.npz", (8, 8, 1), 5)
     np.savez(tmp_path / "bare.npz", x=np.zeros((2, 64), np.int8))
     with pytest.raises(ConfigError, match="drip-tiny pull"):

@@ -14,7 +14,7 @@ import pytest
 from firmware_build import fitted_copy
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "fuzz"))
-import fuzz_build  # noqa: E402
+import fuzz_build
 
 SECONDS = 15
 

@@ -57,7 +57,7 @@ def answer_after(state, bad: bytes, good_command=Command.IDENTIFY, payload=b""):
             break
         assert reply.status != 0 and reply.command & 0x80, reply.raw.hex()
         assert len(reply.payload) <= 65
-        reply.message  # an error message is UTF-8
+        assert isinstance(reply.message, str)  # an error message decodes as UTF-8
         before.append(reply)
     assert reply.status == 0, reply.message
     if good_command == Command.IDENTIFY:

@@ -147,7 +147,7 @@ def read_image(image: bytes, page_size: int) -> list:
     pages = []
     for p in range(len(image) // page_size):
         page = image[p * page_size:(p + 1) * page_size]
-        magic, version, seq, base_id, crc, retired, cont = struct.unpack_from("<7I", page)
+        magic, version, seq, _base_id, crc, retired, cont = struct.unpack_from("<7I", page)
         if magic != 0x53544454 or zlib.crc32(page[:16]) != crc:
             continue
         assert version == 2

@@ -26,7 +26,7 @@ def c_enum(text: str, type_name: str, prefix: str) -> dict[str, int]:
 
 
 @pytest.mark.parametrize("type_name, prefix, python", [
-    ("dt_command_t", "DT_CMD_", p.Command),
+    ("dt_command_code_t", "DT_CMD_", p.Command),
     ("dt_status_t", "DT_STATUS_", p.Status),
     ("dt_store_result_t", "DT_STORE_RESULT_", p.StoreResult),
 ])
@@ -41,7 +41,7 @@ def test_not_stored_index_matches():
 
 def test_the_parser_sees_a_difference():
     text = HEADER.read_text().replace("DT_CMD_RESET = 0x7F", "DT_CMD_RESET = 0x7E")
-    assert c_enum(text, "dt_command_t", "DT_CMD_")["RESET"] != p.Command.RESET
+    assert c_enum(text, "dt_command_code_t", "DT_CMD_")["RESET"] != p.Command.RESET
 
 
 def test_the_firmware_defines_the_codes_nowhere_else():

@@ -31,7 +31,8 @@ def c_float(x: float) -> str:
     """A float32 literal that reads back as exactly the same float32: 9 significant digits
     always round-trip (FLT_DECIMAL_DIG), and decimal also compiles as C++ before C++17.
     NaN and infinity have no literal: refused, never written as some other number."""
-    v = float(np.float32(x))
+    with np.errstate(over="ignore"):  # a float32 overflow becomes inf, refused below
+        v = float(np.float32(x))
     if math.isnan(v) or math.isinf(v):
         raise CodegenError(f"cannot emit the float {x} as a C constant (not finite)")
     text = f"{v:.9g}"

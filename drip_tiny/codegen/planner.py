@@ -47,7 +47,7 @@ def _place(units: list[dict], by_key: dict, alignment: int) -> dict:
     for unit in units:
         members = [(by_key[k], rel) for k, rel in unit.items()]
         candidates = {0}
-        for start, end, _ in placed:
+        for _start, end, _ in placed:
             for _, rel in members:
                 candidates.add(max(0, _align(end - rel, alignment)))
         for base in sorted(candidates):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from drip_tiny.datasets import cifar10, digits, idx, image_folder, speech_commands
 from drip_tiny.datasets.base import AUDIO, IMAGE, Dataset
@@ -44,8 +44,8 @@ def dataset_fingerprint(dataset: Dataset) -> dict:
     labels = hashlib.sha256(dataset.y_pool.astype("<i8").tobytes())
     if dataset.y_test is not None:
         labels.update(dataset.y_test.astype("<i8").tobytes())
-    return {"pool": int(len(dataset.y_pool)),
-            "test": int(len(dataset.y_test)) if dataset.y_test is not None else 0,
+    return {"pool": len(dataset.y_pool),
+            "test": len(dataset.y_test) if dataset.y_test is not None else 0,
             "labels_sha256": labels.hexdigest()}
 
 

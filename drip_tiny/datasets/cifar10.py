@@ -12,8 +12,8 @@ from __future__ import annotations
 import io
 import pickle
 import tarfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -69,7 +69,7 @@ def _reader(directory: Path) -> tuple[Callable[[str], bytes], str]:
     archive = directory / ARCHIVE if directory.is_dir() else directory
     if archive.is_file():
         try:
-            tar = tarfile.open(archive, "r:gz")
+            tar = tarfile.open(archive, "r:gz")  # noqa: SIM115 (read below, closed after)
             members = {Path(m.name).name: m for m in tar.getmembers() if m.isfile()}
         except (tarfile.TarError, OSError, EOFError) as exc:
             raise DatasetError(f"{archive} is not a readable .tar.gz archive: {exc}") from exc

@@ -17,7 +17,7 @@ class LoadOptions:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
 
     @classmethod
-    def from_json(cls, data: dict) -> "LoadOptions":
+    def from_json(cls, data: dict) -> LoadOptions:
         """The inverse of to_json; keys missing from older metadata keep their defaults."""
         known = {f.name for f in fields(cls)}
         values = {k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items() if k in known}

@@ -39,10 +39,28 @@ from drip_tiny.drip.thresholds import (
 )
 from drip_tiny.drip.variants import DEFAULT_VARIANT, VARIANTS, resize_mean_weights
 
-__all__ = ["Int8GradCam", "Int8Map", "ScoreResult", "default_tensors", "Gradient", "Int8Head",
-           "SplitScores", "score_arrays", "score_split", "ClassThreshold", "Thresholds", "Window",
-           "check_dpw", "fit_thresholds", "fit_window", "window_size", "DEFAULT_VARIANT",
-           "VARIANTS", "resize_mean_weights", "FloatGradCam"]
+__all__ = [
+    "DEFAULT_VARIANT",
+    "VARIANTS",
+    "ClassThreshold",
+    "FloatGradCam",
+    "Gradient",
+    "Int8GradCam",
+    "Int8Head",
+    "Int8Map",
+    "ScoreResult",
+    "SplitScores",
+    "Thresholds",
+    "Window",
+    "check_dpw",
+    "default_tensors",
+    "fit_thresholds",
+    "fit_window",
+    "resize_mean_weights",
+    "score_arrays",
+    "score_split",
+    "window_size",
+]
 
 
 def __getattr__(name):  # FloatGradCam imports TensorFlow: only when asked for

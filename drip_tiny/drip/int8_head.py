@@ -120,7 +120,7 @@ class Int8Head:
         return [s.op.name for s in self.steps]
 
     @classmethod
-    def from_model(cls, info: ModelInfo, target: int, logits: int) -> "Int8Head":
+    def from_model(cls, info: ModelInfo, target: int, logits: int) -> Int8Head:
         head = cls(info=info, target=info.tensors[target], logits=info.tensors[logits])
         current = target
         while current != logits:

@@ -115,7 +115,7 @@ class Thresholds:
                 "classes": [asdict(c) for c in self.classes]}
 
     @classmethod
-    def from_json(cls, data: dict) -> "Thresholds":
+    def from_json(cls, data: dict) -> Thresholds:
         if data.get("format_version") != FORMAT_VERSION:
             raise RunDirError(f"thresholds format {data.get('format_version')} is not "
                               f"{FORMAT_VERSION}; re-run `drip-tiny fit`")
@@ -129,7 +129,7 @@ class Thresholds:
                               "re-run `drip-tiny fit`") from exc
 
     @classmethod
-    def load(cls, path: Path) -> "Thresholds":
+    def load(cls, path: Path) -> Thresholds:
         """Read a thresholds file, checked against its schema (run_files.py) whatever its name."""
         from drip_tiny.run.files import THRESHOLDS, read_run_file
 

@@ -66,7 +66,7 @@ class PluginCycles:
         if self._file is None:
             if not self.path.exists():
                 return
-            self._file = open(self.path)
+            self._file = open(self.path)  # noqa: SIM115 (read as the log grows; closed in close())
         text = self._file.read()
         if not text:
             return
@@ -164,7 +164,7 @@ class HostBoard(EmulatedBoard):
             self._tmp = tempfile.TemporaryDirectory(prefix="drip-tiny-host-")
             log_dir = self._tmp.name
         self.log_path = Path(log_dir) / "host-board.log"
-        self._log = open(self.log_path, "wb")
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 (the process's log; closed in close())
         self.flash_file = Path(flash_file)
         self.process = child_processes.start(
             [str(executable), "--pty", "--flash", str(flash_file), *args],
@@ -266,7 +266,7 @@ class QemuBoard(EmulatedBoard):
             self.cycle_source = PluginCycles(counts)
         self.port = port or _free_port()
         self.url = f"socket://127.0.0.1:{self.port}"
-        self._log = open(self.log_path, "wb")
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 (the process's log; closed in close())
         self.process = child_processes.start(
             qemu_serial_command(elf, self.board, self.port, plugin),
             stdout=self._log, stderr=subprocess.STDOUT)

@@ -4,4 +4,4 @@ from drip_tiny.experiment.config import RETRAIN_MODES, ExperimentConfig
 from drip_tiny.experiment.runner import load_runs, run_experiment
 from drip_tiny.experiment.selection import RULES, select
 
-__all__ = ["ExperimentConfig", "RETRAIN_MODES", "RULES", "load_runs", "run_experiment", "select"]
+__all__ = ["RETRAIN_MODES", "RULES", "ExperimentConfig", "load_runs", "run_experiment", "select"]

@@ -63,7 +63,7 @@ class ExperimentConfig:
         return data
 
     @classmethod
-    def from_json(cls, data: dict) -> "ExperimentConfig":
+    def from_json(cls, data: dict) -> ExperimentConfig:
         data = dict(data)
         data["load_options"] = LoadOptions.from_json(data.get("load_options") or {})
         for key in ("rules", "sweep_dpw", "label_noise"):

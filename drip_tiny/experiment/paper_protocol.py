@@ -67,7 +67,7 @@ class _Trainer:
 def _flip_labels(y: np.ndarray, percent: float, num_classes: int, rng) -> tuple[np.ndarray, np.ndarray]:
     """Flip `percent`% of the labels (chosen at random) to a different random class."""
     y = y.copy()
-    count = int(round(len(y) * percent / 100))
+    count = round(len(y) * percent / 100)
     flipped = rng.choice(len(y), size=count, replace=False)
     shift = rng.integers(1, num_classes, size=count)
     y[flipped] = (y[flipped] + shift) % num_classes

@@ -174,7 +174,7 @@ def export_project(run, board: str | Board, out, *, force: bool = False, build: 
         manifest = {
             "format_version": FORMAT_VERSION,
             "drip_tiny_version": __version__,
-            "created": datetime.datetime.now(datetime.timezone.utc).isoformat(
+            "created": datetime.datetime.now(datetime.UTC).isoformat(
                 timespec="seconds"),
             "run": str(run.resolve()),
             "board": board.name,

@@ -16,9 +16,9 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from drip_tiny.errors import RunDirError
 from drip_tiny.run.file_names import (

@@ -90,7 +90,7 @@ class _ClassThreshold(_Schema):
     validation_discarded: NonNegative
 
     @model_validator(mode="after")
-    def _window_is_whole(self) -> "_ClassThreshold":
+    def _window_is_whole(self) -> _ClassThreshold:
         if (self.lower is None) != (self.upper is None):
             raise ValueError("lower and upper must both be numbers (a window) or both null "
                              "(no window: keep every sample of the class)")
@@ -111,7 +111,7 @@ class ThresholdsFile(_Schema):
     classes: list[_ClassThreshold] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _labels_in_order(self) -> "ThresholdsFile":
+    def _labels_in_order(self) -> ThresholdsFile:
         labels = [c.label for c in self.classes]
         if labels != list(range(len(labels))):
             raise ValueError(f"class labels must be 0..{len(labels) - 1} in order, got {labels}")

@@ -48,7 +48,7 @@ class Splits:
                  seed=np.array(self.seed))
 
     @classmethod
-    def load(cls, path) -> "Splits":
+    def load(cls, path) -> Splits:
         with np.load(path) as f:
             return cls(train=f["train"], validation=f["validation"], production=f["production"],
                        test=f["test"], test_from_pool=bool(f["test_from_pool"]), seed=int(f["seed"]))
@@ -70,7 +70,7 @@ def make_splits(y_pool: np.ndarray, *, has_test_split: bool, seed: int,
     for label in np.unique(y_pool):
         members = rng.permutation(np.flatnonzero(y_pool == label))
         if not has_test_split:
-            n_test = int(round(heldout_fraction * len(members)))
+            n_test = round(heldout_fraction * len(members))
             parts[3].append(members[:n_test])
             members = members[n_test:]
         for part, chunk in zip(parts, _cut(members, fractions)):

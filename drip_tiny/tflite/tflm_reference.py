@@ -105,5 +105,6 @@ def _invoke_failure(info, exc: Exception) -> str:
     """Why TFLM could not run a model that it loaded: usually an op it does not support
     with these tensor types. (`train` refuses ops the code generator lacks before it
     trains, so this names the model's ops and leaves the op registry to codegen/.)"""
-    return (f"TFLM could not run the model ({exc}; its ops: {', '.join(info.op_names)}); "
-            "use a model written by `drip-tiny train`, which checks every op it lowers")
+    return (f"TFLM could not run the model ({exc}); one of its ops "
+            f"({', '.join(info.op_names)}) is not supported with these tensor types; use a "
+            "model written by `drip-tiny train`, which checks every op before training")

@@ -6,7 +6,7 @@ import hashlib
 import platform
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata as pkg_metadata
 from pathlib import Path
 
@@ -96,7 +96,7 @@ def train_run(config: TrainConfig, log=lambda message: None) -> TrainResult:
     x_train, y_train = split_arrays(dataset, splits, "train")
     x_val, y_val = split_arrays(dataset, splits, "validation")
     x_test, y_test = split_arrays(dataset, splits, "test")
-    sizes = {name: int(len(splits.indices(name))) for name in ("train", "validation", "production", "test")}
+    sizes = {name: len(splits.indices(name)) for name in ("train", "validation", "production", "test")}
     log(f"{dataset.name}: {dataset.num_classes} classes, samples {dataset.sample_shape}, "
         f"split {sizes}")
     extra = None
@@ -107,7 +107,7 @@ def train_run(config: TrainConfig, log=lambda message: None) -> TrainResult:
                                                   dataset.num_classes)
         x_train = np.concatenate([x_train, x_more.astype(x_train.dtype)])
         y_train = np.concatenate([y_train, y_more.astype(y_train.dtype)])
-        extra = {"file": str(Path(config.extra).resolve()), "samples": int(len(x_more)),
+        extra = {"file": str(Path(config.extra).resolve()), "samples": len(x_more),
                  "labels": label_source}
         log(f"--extra: {len(x_more)} samples from {config.extra} added to the train split "
             f"(labels: {'its y' if label_source == 'y' else 'the device predictions'})")
@@ -170,7 +170,7 @@ def train_run(config: TrainConfig, log=lambda message: None) -> TrainResult:
         "int8_test_accuracy": int8_accuracy,
         "int8_minus_float_points": 100.0 * (int8_accuracy - float_accuracy),
         "int8_float_agreement": float(np.mean(int8_pred == float_pred)),
-        "test_samples": int(len(y_test)),
+        "test_samples": len(y_test),
         "int8_evaluated_with": "tflite-micro Python interpreter (TFLM reference kernels)",
         "tflm_arena_bytes": asdict(arena),
         "model_tflite_bytes": len(tflite),
@@ -183,7 +183,7 @@ def train_run(config: TrainConfig, log=lambda message: None) -> TrainResult:
     }
     metadata = {
         "format_version": rundir.FORMAT_VERSION,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "dataset": {
             "name": dataset.name, "kind": dataset.kind, "source": dataset.source,
             # Absolute, so later commands find the data from any working directory.

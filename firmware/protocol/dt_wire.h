@@ -17,7 +17,7 @@ typedef enum {
     DT_CMD_SET_THRESHOLDS = 0x20,
     DT_CMD_RESET_THRESHOLDS = 0x21,
     DT_CMD_RESET = 0x7F
-} dt_command_t;
+} dt_command_code_t;
 
 typedef enum {
     DT_STATUS_OK = 0,

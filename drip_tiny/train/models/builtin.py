@@ -30,7 +30,7 @@ def image_cnn(input_shape: tuple[int, ...], num_classes: int) -> keras.Model:
     stride = 1
     while (height // stride) * (width // stride) * 16 > MAX_ACTIVATION_BYTES and min(height, width) // stride > 7:
         stride *= 2
-    pools = max(0, int(math.floor(math.log2(min(height, width) / stride / 7.0))))
+    pools = max(0, math.floor(math.log2(min(height, width) / stride / 7.0)))
     layers = keras.layers
     inputs = keras.Input(shape=input_shape, name="input")
     x = layers.Conv2D(16, 3, strides=stride, padding="same", activation="relu", name="conv1")(inputs)
