@@ -114,6 +114,7 @@ class Firmware:
     def _died(self):
         code = self.proc.wait(timeout=self.timeout)
         err = self.proc.stderr.read().decode(errors="replace")
+        self._close_pipes()
         if code == CUT_EXIT and "power cut" in err:
             raise PowerCut(err)
         raise AssertionError(f"firmware exited {code}: {err}")
@@ -154,8 +155,14 @@ class Firmware:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait(timeout=self.timeout)
+        self._close_pipes()
+
+    def _close_pipes(self) -> None:
         for f in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
-            f.close()
+            try:
+                f.close()
+            except BrokenPipeError:
+                pass  # stdin's unflushed bytes had nowhere to go: the process is gone
 
 
 def classify_index(body: bytes) -> tuple[int, int]:

@@ -129,9 +129,13 @@ def test_host_board_streams_the_whole_production_split(run, host_export):
 @pytest.mark.parametrize("board", ["host", "mps2-an386"])
 def test_emulate_command_serves_the_board_until_stopped(board, run, request):
     export = request.getfixturevalue("host_export" if board == "host" else "mps2_export")
-    proc = subprocess.Popen([sys.executable, "-m", "drip_tiny", "emulate", "--board", board,
-                             "--image", str(export)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with subprocess.Popen([sys.executable, "-m", "drip_tiny", "emulate", "--board", board,
+                           "--image", str(export)],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        _serve_and_stop(proc, board)
+
+
+def _serve_and_stop(proc: subprocess.Popen, board: str) -> None:
     try:
         line = proc.stdout.readline().strip()
         assert line.startswith("serial "), (line, proc.stderr.read() if proc.poll() else "")

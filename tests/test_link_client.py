@@ -98,6 +98,7 @@ def test_plugin_cycles_subtract_the_boot_calibration(tmp_path):
     with open(out, "a") as f:
         f.write("12\nregion 8 12\nregion 9 12\n")
     assert cycles.next() == (300, 0, 0)
+    cycles.close()
 
 
 def test_plugin_cycles_queue_runs_in_order_and_a_boot_drops_the_unanswered(tmp_path):
@@ -117,6 +118,7 @@ def test_plugin_cycles_queue_runs_in_order_and_a_boot_drops_the_unanswered(tmp_p
         f.write("region 15 20\nregion 16 20\nregion 17 20\n")
     cycles.discard()
     assert cycles.next() is None
+    cycles.close()
 
 class TrickleServer:
     """A TCP device that answers every request with `reply_payload`, one byte per segment
@@ -140,7 +142,8 @@ class TrickleServer:
         import socket
         import time
 
-        conn, _ = self.listener.accept()
+        with self.listener:  # one connection: stop listening once it is made
+            conn, _ = self.listener.accept()
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         reader, replies = p.FrameReader(), 0
         with conn:

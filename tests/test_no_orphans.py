@@ -256,6 +256,9 @@ def leftovers():
         if isinstance(p, subprocess.Popen):
             p.kill()
             p.wait()
+            for pipe in (p.stdin, p.stdout, p.stderr):
+                if pipe is not None:
+                    pipe.close()
         elif p.running():
             os.kill(p.pid, signal.SIGKILL)
 

@@ -87,7 +87,12 @@ class Device:
         self._low_water = 1  # the socket's SO_RCVLOWAT as last set
 
     def close(self) -> None:
+        sock = getattr(self.port, "_socket", None)
         self.port.close()
+        if sock is not None:
+            # pyserial's socket:// close() skips the socket's close() when shutdown() fails,
+            # as it does on a connection the other end already closed.
+            sock.close()
 
     def __enter__(self) -> Device:
         return self
