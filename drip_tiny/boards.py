@@ -11,6 +11,7 @@ import difflib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar, overload
 
 from drip_tiny.errors import ConfigError
 from drip_tiny.resources import shipped_dir
@@ -84,7 +85,7 @@ class Board:
     stack_bytes: int
     store: FlashArea | None  # the sample store's region (None: the driver decides, host)
     settings: FlashArea | None  # the persisted-settings pages
-    serial: dict  # interface, baud, and how a host reaches it; descriptive
+    serial: dict[str, Any]  # interface, baud, and how a host reaches it; descriptive
     image_formats: tuple[str, ...]  # "elf", "hex", "uf2"
     uf2_family: int | None  # UF2 family id when the board has a UF2 bootloader
     flash_method: FlashMethod | None
@@ -117,19 +118,35 @@ def board_names() -> list[str]:
     return sorted(p.parent.name for p in root.glob("*/board.json"))
 
 
-def _field(data: dict, key: str, kind: type, where: str, default=...):
+_T = TypeVar("_T")
+_U = TypeVar("_U")
+# board.json as json.loads returns it: values are whatever the file holds until checked.
+_Json = dict[str, Any]
+
+
+@overload
+def _field(data: _Json, key: str, kind: type[_T], where: str) -> _T: ...
+@overload
+def _field(data: _Json, key: str, kind: type[_T], where: str, default: _T) -> _T: ...
+@overload
+def _field(data: _Json, key: str, kind: tuple[type[_T], type[_U]], where: str,
+           default: _T | _U = ...) -> _T | _U: ...
+def _field(data: _Json, key: str, kind: type[Any] | tuple[type[Any], ...], where: str,
+           default: Any = ...) -> Any:
     if key not in data:
         if default is not ...:
             return default
         raise ConfigError(f"{where}: missing the field {key!r}")
     value = data[key]
     if not isinstance(value, kind):
-        raise ConfigError(f"{where}: {key!r} must be {kind.__name__}, "
+        # A tuple of kinds has no __name__: name each (this raised AttributeError before).
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        raise ConfigError(f"{where}: {key!r} must be {' or '.join(k.__name__ for k in kinds)}, "
                           f"got {type(value).__name__}")
     return value
 
 
-def _int(value, where: str) -> int:
+def _int(value: str | int, where: str) -> int:
     try:
         return int(value, 0) if isinstance(value, str) else int(value)
     except (TypeError, ValueError) as e:
@@ -137,7 +154,7 @@ def _int(value, where: str) -> int:
                           "number)") from e
 
 
-def _flash_area(data: dict, key: str, where: str) -> FlashArea | None:
+def _flash_area(data: _Json, key: str, where: str) -> FlashArea | None:
     area = data.get(key)
     if area is None:
         return None
@@ -238,9 +255,9 @@ def load_board(name: str = DEFAULT_BOARD) -> Board:
         files.append(board.linker_script)
     if qemu is not None:
         files.append(qemu.plugin_source)
-    for f in files:
-        if not f.is_file():
-            raise ConfigError(f"{where}: {f.name} is missing from {f.parent}")
+    for source in files:
+        if not source.is_file():
+            raise ConfigError(f"{where}: {source.name} is missing from {source.parent}")
     return board
 
 

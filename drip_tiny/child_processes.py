@@ -28,17 +28,23 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any, Literal, overload
+
+# Popen[Any]: whether a child's pipes carry str or bytes depends on the caller's keyword
+# arguments (text=..., encoding=...), as in typeshed's own fallback for subprocess.Popen;
+# the overloads below give str for text=True, the way drip-tiny calls them.
+_Process = subprocess.Popen[Any]
 
 STOP_GRACE = 5.0  # seconds between SIGTERM and SIGKILL
 _PR_SET_PDEATHSIG = 1
 _POLL = 0.02
 
-_live: set[subprocess.Popen] = set()  # started by start() and not yet stopped or reaped
+_live: set[_Process] = set()  # started by start() and not yet stopped or reaped
 
 
-def _find_prctl():
+def _find_prctl() -> Callable[..., int] | None:
     """libc's prctl, looked up now: the child calls it between fork and exec, where it
     should do as little as possible."""
     if not sys.platform.startswith("linux"):
@@ -66,13 +72,18 @@ def die_with_parent(parent: int) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _child_setup(parent: int):
+def _child_setup(parent: int) -> Callable[[], None]:
     def setup() -> None:  # runs in the child between fork and exec
         die_with_parent(parent)
     return setup
 
 
-def start(command: Sequence[str], **popen_kwargs) -> subprocess.Popen:
+@overload
+def start(command: Sequence[str], *, text: Literal[True],
+          **popen_kwargs: Any) -> subprocess.Popen[str]: ...
+@overload
+def start(command: Sequence[str], **popen_kwargs: Any) -> _Process: ...
+def start(command: Sequence[str], **popen_kwargs: Any) -> _Process:
     """subprocess.Popen(command, **popen_kwargs) in a session of its own, tied to this
     process's life; stdin is /dev/null unless given. End it with stop()."""
     if "start_new_session" in popen_kwargs or "preexec_fn" in popen_kwargs:
@@ -84,7 +95,7 @@ def start(command: Sequence[str], **popen_kwargs) -> subprocess.Popen:
     return process
 
 
-def _exited(process: subprocess.Popen) -> bool:
+def _exited(process: _Process) -> bool:
     """True once the child has exited, without reaping it: while it is a zombie its pid,
     which names its process group, cannot be given to another process."""
     if process.returncode is not None:
@@ -96,7 +107,7 @@ def _exited(process: subprocess.Popen) -> bool:
         return True
 
 
-def _signal_group(process: subprocess.Popen, signum: int) -> None:
+def _signal_group(process: _Process, signum: int) -> None:
     if process.returncode is not None:
         return  # reaped: its pid (the group's name) may belong to another process now
     try:
@@ -105,7 +116,7 @@ def _signal_group(process: subprocess.Popen, signum: int) -> None:
         pass  # the group is gone (PermissionError: macOS, for a group of zombies)
 
 
-def stop(process: subprocess.Popen, grace: float = STOP_GRACE) -> int:
+def stop(process: _Process, grace: float = STOP_GRACE) -> int:
     """End the child and every process in its group: SIGTERM, then SIGKILL after `grace`
     seconds; return the child's exit status. Safe to call again."""
     if process.returncode is None:
@@ -140,8 +151,17 @@ def stopping_leftovers() -> Iterator[None]:
             stop(process)
 
 
+@overload
 def run(command: Sequence[str], *, timeout: float | None = None, capture_output: bool = False,
-        input=None, check: bool = False, **popen_kwargs) -> subprocess.CompletedProcess:
+        input: str | None = None, check: bool = False, text: Literal[True],
+        **popen_kwargs: Any) -> subprocess.CompletedProcess[str]: ...
+@overload
+def run(command: Sequence[str], *, timeout: float | None = None, capture_output: bool = False,
+        input: str | bytes | None = None, check: bool = False,
+        **popen_kwargs: Any) -> subprocess.CompletedProcess[Any]: ...
+def run(command: Sequence[str], *, timeout: float | None = None, capture_output: bool = False,
+        input: str | bytes | None = None, check: bool = False,
+        **popen_kwargs: Any) -> subprocess.CompletedProcess[Any]:
     """subprocess.run(command, ...) through start(): on a timeout, or any exception while
     waiting (Ctrl-C, a stop signal), the child's whole group is stopped before it goes on.
     Raises subprocess.TimeoutExpired (with the output so far) and, with check,
