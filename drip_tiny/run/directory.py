@@ -16,9 +16,10 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from drip_tiny.errors import RunDirError
 from drip_tiny.run.file_names import (
@@ -32,6 +33,11 @@ from drip_tiny.run.file_names import (
     THRESHOLDS,
 )
 from drip_tiny.run.staging import staged_directory
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from drip_tiny.datasets import Dataset
 
 __all__ = ["FLOAT_MODEL", "HISTORY", "METADATA", "METRICS", "MODEL_TFLITE", "REQUIRED_FILES",
            "SPLITS", "THRESHOLDS"]  # re-exported: callers say rundir.METADATA
@@ -62,11 +68,11 @@ def staged_run(out: Path, force: bool) -> Iterator[Path]:
         yield staging
 
 
-def write_json(path: Path, data: dict) -> None:
+def write_json(path: Path, data: dict[str, Any]) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")
 
 
-def load_json(run: Path, name: str) -> dict:
+def load_json(run: Path, name: str) -> dict[str, Any]:
     """One of the run's JSON files, checked against its schema (run_files.py)."""
     from drip_tiny.run.files import SCHEMAS, read_run_file
 
@@ -77,7 +83,8 @@ def load_json(run: Path, name: str) -> dict:
     if name in SCHEMAS:
         return read_run_file(path)
     try:
-        return json.loads(path.read_text())
+        data: dict[str, Any] = json.loads(path.read_text())  # a run's files are objects
+        return data
     except json.JSONDecodeError as exc:
         raise RunDirError(f"{path} is corrupt ({exc}); re-run `drip-tiny train`") from exc
 
@@ -97,7 +104,7 @@ def check_run(run: Path) -> Path:
     return run
 
 
-def load_run_dataset(run: Path):
+def load_run_dataset(run: Path) -> Dataset:
     """Reload the dataset a run was trained on, with the same options; check it is unchanged."""
     from drip_tiny.datasets import LoadOptions, dataset_fingerprint, load_dataset
 
@@ -114,7 +121,7 @@ def load_run_dataset(run: Path):
     return dataset
 
 
-def load_split(run: Path, name: str):
+def load_split(run: Path, name: str) -> tuple[np.ndarray, np.ndarray]:
     """(x, y) of split `name` ('train', 'validation', 'production' or 'test') of a run."""
     from drip_tiny.run.splits import Splits, split_arrays
 
@@ -128,18 +135,18 @@ def _umask() -> int:
     return current
 
 
-def replace_files(outputs: dict) -> None:
+def replace_files(outputs: Mapping[Path, Callable[[Path], object]]) -> None:
     """Write every file to a temporary name beside it, then rename all into place: an error
     while writing leaves the old files untouched and no temporary file behind."""
     temps: dict[Path, Path] = {}
     try:
         for final, write in outputs.items():
-            fd, tmp = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=final.suffix,
-                                       dir=final.parent)
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=final.suffix,
+                                            dir=final.parent)
             os.close(fd)
-            temps[final] = Path(tmp)
-            write(Path(tmp))
-            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
+            temps[final] = Path(tmp_name)
+            write(Path(tmp_name))
+            os.chmod(tmp_name, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
     except BaseException:
         for tmp in temps.values():
             tmp.unlink(missing_ok=True)

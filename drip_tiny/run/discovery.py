@@ -100,7 +100,7 @@ def read_project_file(path: Path) -> Path:
 
 def _candidates(runs: Path, marker: str) -> list[tuple[int, str, Path]]:
     """(mtime_ns of marker, name, folder) of every folder under runs holding marker."""
-    found = []
+    found: list[tuple[int, str, Path]] = []
     if not runs.is_dir():
         return found
     for entry in runs.iterdir():

@@ -122,6 +122,10 @@ SCHEMAS: dict[str, type[_Schema]] = {METADATA: MetadataFile, METRICS: MetricsFil
                                      THRESHOLDS: ThresholdsFile}
 
 
+# Where a value sits in a JSON document: object keys and list indices, outermost first.
+_Loc = tuple[str | int, ...]
+
+
 class _NonFinite:
     """What NaN, Infinity and -Infinity parse to, so the error can name their field."""
 
@@ -129,7 +133,7 @@ class _NonFinite:
         self.text = text
 
 
-def _non_finite_field(data: object, loc: tuple = ()) -> tuple[tuple, str] | None:
+def _non_finite_field(data: object, loc: _Loc = ()) -> tuple[_Loc, str] | None:
     if isinstance(data, _NonFinite):
         return loc, data.text
     items = data.items() if isinstance(data, dict) else \
@@ -141,7 +145,7 @@ def _non_finite_field(data: object, loc: tuple = ()) -> tuple[tuple, str] | None
     return None
 
 
-def _field_path(loc: tuple) -> str:
+def _field_path(loc: _Loc) -> str:
     text = ""
     for part in loc:
         if isinstance(part, int):
@@ -162,7 +166,9 @@ def _first_error(exc: ValidationError) -> str:
     return f"{where}: {message}{shown}"
 
 
-def parse_run_file(path: Path, data: object, name: str | None = None) -> dict:
+# A run file is a JSON object whose shape its pydantic schema (SCHEMAS) checks; callers
+# read it by key, so it is returned as the plain JSON object it is.
+def parse_run_file(path: Path, data: object, name: str | None = None) -> dict[str, Any]:
     """Check `data`, read from `path`, against the schema of file `name` (default: path's
     name); return it unchanged. Raises RunDirError naming the file, the field and the fix."""
     name = name or Path(path).name
@@ -180,7 +186,7 @@ def parse_run_file(path: Path, data: object, name: str | None = None) -> dict:
     return data
 
 
-def read_run_file(path: Path, name: str | None = None) -> dict:
+def read_run_file(path: Path, name: str | None = None) -> dict[str, Any]:
     """Read and check one of the run's JSON files (see SCHEMAS)."""
     path = Path(path)
     name = name or path.name

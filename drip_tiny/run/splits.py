@@ -12,10 +12,15 @@ round(0.6 n): each split holds its share of every class to within one sample.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 
 from drip_tiny.errors import DatasetError
+
+if TYPE_CHECKING:
+    from drip_tiny.datasets import Dataset
 
 SPLIT_NAMES = ("train", "validation", "production", "test")
 PAPER_FRACTIONS = (0.4, 0.2, 0.4)
@@ -40,15 +45,16 @@ class Splits:
     def indices(self, name: str) -> np.ndarray:
         if name not in SPLIT_NAMES:
             raise ValueError(f"unknown split {name!r}; expected one of {SPLIT_NAMES}")
-        return getattr(self, name)
+        indices: np.ndarray = getattr(self, name)  # one of the four index fields
+        return indices
 
-    def save(self, path) -> None:
+    def save(self, path: str | Path | BinaryIO) -> None:
         np.savez(path, train=self.train, validation=self.validation, production=self.production,
                  test=self.test, test_from_pool=np.array(self.test_from_pool),
                  seed=np.array(self.seed))
 
     @classmethod
-    def load(cls, path) -> Splits:
+    def load(cls, path: str | Path | BinaryIO) -> Splits:
         with np.load(path) as f:
             return cls(train=f["train"], validation=f["validation"], production=f["production"],
                        test=f["test"], test_from_pool=bool(f["test_from_pool"]), seed=int(f["seed"]))
@@ -94,18 +100,21 @@ def make_splits(y_pool: np.ndarray, *, has_test_split: bool, seed: int,
                   test_from_pool=not has_test_split, seed=seed)
 
 
-def split_arrays(dataset, splits: Splits, name: str) -> tuple[np.ndarray, np.ndarray]:
+def split_arrays(dataset: Dataset, splits: Splits, name: str) -> tuple[np.ndarray, np.ndarray]:
     """The (x, y) arrays of split `name` of `dataset` (a datasets.Dataset)."""
     idx = splits.indices(name)
     if name == "test" and not splits.test_from_pool:
+        # test_from_pool is False only for a dataset with its own test split
+        assert dataset.x_test is not None and dataset.y_test is not None
         return dataset.x_test[idx], dataset.y_test[idx]
     return dataset.x_pool[idx], dataset.y_pool[idx]
 
 
-def make_dataset_splits(dataset, seed: int) -> Splits:
+def make_dataset_splits(dataset: Dataset, seed: int) -> Splits:
     """Split `dataset` (a datasets.Dataset) the paper's way; its own test split when it has one."""
     splits = make_splits(dataset.y_pool, has_test_split=dataset.has_test_split, seed=seed)
     if dataset.has_test_split:
+        assert dataset.y_test is not None  # has_test_split: x_test, and so y_test, is set
         splits = Splits(train=splits.train, validation=splits.validation,
                         production=splits.production, test=np.arange(len(dataset.y_test)),
                         test_from_pool=False, seed=seed)

@@ -8,21 +8,27 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
 
 from drip_tiny.errors import QuantizationError
 
-_TENSOR_TYPES = {v: k for k, v in vars(schema.TensorType).items() if not k.startswith("_")}
-_OP_NAMES = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
-_OPTION_NAMES = {v: k for k, v in vars(schema.BuiltinOptions).items() if not k.startswith("_")}
+_TENSOR_TYPES: dict[int, str] = {v: k for k, v in vars(schema.TensorType).items()
+                                  if not k.startswith("_")}
+_OP_NAMES: dict[int, str] = {v: k for k, v in vars(schema.BuiltinOperator).items()
+                             if not k.startswith("_")}
+_OPTION_NAMES: dict[int, str] = {v: k for k, v in vars(schema.BuiltinOptions).items()
+                                  if not k.startswith("_")}
 # Enum names for the option fields that hold enums, so callers compare with strings.
-ACTIVATIONS = {v: k for k, v in vars(schema.ActivationFunctionType).items()
-               if not k.startswith("_")}
-PADDINGS = {v: k for k, v in vars(schema.Padding).items() if not k.startswith("_")}
-_NUMPY_TYPES = {"INT8": np.int8, "UINT8": np.uint8, "INT16": np.int16, "INT32": np.int32,
-                "INT64": np.int64, "FLOAT32": np.float32, "BOOL": np.bool_}
+ACTIVATIONS: dict[int, str] = {v: k for k, v in vars(schema.ActivationFunctionType).items()
+                               if not k.startswith("_")}
+PADDINGS: dict[int, str] = {v: k for k, v in vars(schema.Padding).items()
+                            if not k.startswith("_")}
+_NUMPY_TYPES: dict[str, type[np.generic]] = {
+    "INT8": np.int8, "UINT8": np.uint8, "INT16": np.int16, "INT32": np.int32,
+    "INT64": np.int64, "FLOAT32": np.float32, "BOOL": np.bool_}
 
 
 @dataclass(frozen=True)
@@ -56,7 +62,8 @@ class OperatorInfo:
     outputs: tuple[int, ...]
     # Builtin options as plain fields of the schema's *OptionsT object, e.g. {"strideW": 2,
     # "padding": 1, "fusedActivationFunction": 0}; empty for ops without options.
-    options: dict = field(default_factory=dict, compare=False)
+    # Any: the values are whatever the untyped flatbuffers schema object holds.
+    options: dict[str, Any] = field(default_factory=dict, compare=False)
     options_type: str = ""  # e.g. "Conv2DOptions"
 
 
@@ -95,16 +102,19 @@ def read_model(data: bytes) -> ModelInfo:
     return ModelInfo(tensors=tensors, inputs=inputs, outputs=outputs, operators=operators)
 
 
-def numpy_dtype(tensor: TensorInfo):
+def numpy_dtype(tensor: TensorInfo) -> type[np.generic]:
     return _NUMPY_TYPES[tensor.dtype]
 
 
-def _op_name(code) -> str:
+# The parameters typed Any below are objects of the generated flatbuffers schema
+# (schema_py_generated), which has no type annotations.
+
+def _op_name(code: Any) -> str:
     builtin = max(code.builtinCode, code.deprecatedBuiltinCode)
     return _OP_NAMES.get(builtin, f"BUILTIN_{builtin}")
 
 
-def _operator(op, codes) -> OperatorInfo:
+def _operator(op: Any, codes: Any) -> OperatorInfo:
     options = op.builtinOptions
     return OperatorInfo(
         name=_op_name(codes[op.opcodeIndex]),
@@ -114,7 +124,7 @@ def _operator(op, codes) -> OperatorInfo:
         options_type=_OPTION_NAMES.get(op.builtinOptionsType, "") if options is not None else "")
 
 
-def _tensor(index: int, t, buffers) -> TensorInfo:
+def _tensor(index: int, t: Any, buffers: Any) -> TensorInfo:
     q = t.quantization
     scales = tuple(float(s) for s in q.scale) if q is not None and q.scale is not None else ()
     zps = tuple(int(z) for z in q.zeroPoint) if q is not None and q.zeroPoint is not None else ()
@@ -127,7 +137,8 @@ def _tensor(index: int, t, buffers) -> TensorInfo:
                       data=_constant(name, shape, dtype, buffers[t.buffer]))
 
 
-def _constant(name: str, shape: tuple[int, ...], dtype: str, buffer) -> np.ndarray | None:
+def _constant(name: str, shape: tuple[int, ...], dtype: str,
+              buffer: Any) -> np.ndarray | None:
     """The tensor's constant value, or None for activations (their buffer is empty)."""
     if buffer.data is None or len(buffer.data) == 0:
         if getattr(buffer, "offset", 0) > 1:

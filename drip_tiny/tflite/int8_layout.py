@@ -9,9 +9,29 @@ so the device computes Grad-CAM from the very tensor the classifier reads.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypedDict
 
 from drip_tiny.errors import QuantizationError
 from drip_tiny.tflite.flatbuffer import ModelInfo, TensorInfo, read_model
+
+
+class TensorMetadata(TypedDict):
+    name: str
+    shape: list[int]
+    dtype: str  # lower case: int8, int32, float32
+    scale: float
+    zero_point: int
+
+
+class LayoutMetadata(TypedDict):
+    """What metadata.json records of the layout (Int8Layout.as_metadata)."""
+    input: TensorMetadata
+    logits: TensorMetadata
+    target: TensorMetadata
+    logits_output: int
+    target_output: int
+    ops: list[str]
+    head_ops: list[str]
 
 
 @dataclass(frozen=True)
@@ -23,8 +43,8 @@ class Int8Layout:
     logits_output: int  # index into the .tflite's outputs
     target_output: int
 
-    def as_metadata(self) -> dict:
-        def tensor(t: TensorInfo) -> dict:
+    def as_metadata(self) -> LayoutMetadata:
+        def tensor(t: TensorInfo) -> TensorMetadata:
             return {"name": t.name, "shape": list(t.shape), "dtype": t.dtype.lower(),
                     "scale": t.scale, "zero_point": t.zero_point}
         return {"input": tensor(self.input), "logits": tensor(self.logits),

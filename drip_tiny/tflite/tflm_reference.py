@@ -11,11 +11,12 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 from tqdm import tqdm
 
 from drip_tiny.errors import QuantizationError
 from drip_tiny.native_stderr import capture_fd2
-from drip_tiny.tflite.flatbuffer import read_model
+from drip_tiny.tflite.flatbuffer import ModelInfo, read_model
 
 # A generous first arena; the used size is then read from TFLM's RecordingMicroAllocator.
 _ARENA_HEADROOM = 4 * 1024 * 1024
@@ -32,7 +33,8 @@ def quantize(x: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
     """Float to int8 as TFLite's QUANTIZE does: x / scale in float32, rounded half away from
     zero (std::round), plus the zero point, clamped to [-128, 127]."""
     v = (np.asarray(x, dtype=np.float32) / np.float32(scale)).astype(np.float64)
-    rounded = np.trunc(v + np.copysign(0.5, v))  # exact: v has a 24-bit mantissa
+    # exact: v has a 24-bit mantissa
+    rounded: npt.NDArray[np.float64] = np.trunc(v + np.copysign(0.5, v))
     return np.clip(rounded + zero_point, -128, 127).astype(np.int8)
 
 
@@ -101,7 +103,7 @@ def predict_logits(model: TflmModel, x_float: np.ndarray, logits_output: int,
     return out
 
 
-def _invoke_failure(info, exc: Exception) -> str:
+def _invoke_failure(info: ModelInfo, exc: Exception) -> str:
     """Why TFLM could not run a model that it loaded: usually an op it does not support
     with these tensor types. (`train` refuses ops the code generator lacks before it
     trains, so this names the model's ops and leaves the op registry to codegen/.)"""
