@@ -14,11 +14,35 @@ import select
 import socket
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal, Protocol, cast
 
 import numpy as np
 
 from drip_tiny.errors import DeviceError, LinkError
 from drip_tiny.link import protocol as p
+
+if TYPE_CHECKING:
+    import serial
+
+
+class Port(Protocol):
+    """What Device needs of a port: pyserial's read/write/timeout interface. Some ports
+    also have fileno() and flush(); Device looks for them and does without."""
+
+    timeout: float | None
+
+    def read(self, size: int = 1) -> bytes: ...
+    def write(self, data: bytes, /) -> int | None: ...
+    def close(self) -> None: ...
+
+
+class CycleSource(Protocol):
+    """Counts from outside the device (drip_tiny.emulator.launch.PluginCycles)."""
+
+    def latest(self) -> tuple[int, int, int] | None: ...
+    def next(self) -> tuple[int, int, int] | None: ...
+    def discard(self) -> None: ...
+
 
 try:
     import termios
@@ -37,7 +61,7 @@ READ_CHUNK = 4096
 WHOLE_REPLY_PATIENCE = 0.005
 
 
-def open_port(url: str, baudrate: int = 1_000_000, timeout: float = 0.05):
+def open_port(url: str, baudrate: int = 1_000_000, timeout: float = 0.05) -> serial.SerialBase:
     """A pyserial port for a device path (/dev/ttyACM0) or URL (socket://host:port, ...)."""
     import serial
 
@@ -57,8 +81,8 @@ class Device:
     (drip_tiny.emulator.launch.PluginCycles).
     """
 
-    def __init__(self, port, *, timeout: float = DEFAULT_TIMEOUT,
-                 retries: int = DEFAULT_RETRIES, cycle_source=None):
+    def __init__(self, port: Port, *, timeout: float = DEFAULT_TIMEOUT,
+                 retries: int = DEFAULT_RETRIES, cycle_source: CycleSource | None = None):
         self.port = port
         self.timeout = timeout
         self.retries = retries
@@ -76,13 +100,14 @@ class Device:
     # ---- plumbing ----
 
     @property
-    def port(self):
+    def port(self) -> Port:
         return self._port
 
     @port.setter
-    def port(self, port) -> None:
+    def port(self, port: Port) -> None:
         self._port = port  # a wrapper (a fault injector in the tests) may replace it
-        self._fd = False  # its descriptor: looked up again on the next read
+        # its descriptor (None: it has none): looked up again on the next read
+        self._fd: int | Literal[False] | None = False
         self._socket = _tcp_socket(port)
         self._low_water = 1  # the socket's SO_RCVLOWAT as last set
 
@@ -97,7 +122,7 @@ class Device:
     def __enter__(self) -> Device:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def _read_some(self, remaining: float, want: int = 1) -> bytes:
@@ -130,6 +155,7 @@ class Device:
 
     def _read_socket(self, remaining: float, want: int) -> bytes:
         sock = self._socket
+        assert sock is not None  # _read_some calls this only for a TCP port
         if want != self._low_water:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, want)
             self._low_water = want
@@ -144,18 +170,22 @@ class Device:
             # the stream (which one we see depends on timing): the same closed connection.
             data = b""
         except OSError as e:
-            raise LinkError(f"reading {self.port.port}: {e}") from e
+            raise LinkError(f"reading {self._tcp_name()}: {e}") from e
         if not data:
             # Readable with nothing to read: the other end closed the connection.
-            raise LinkError(f"{self.port.port}: the connection was closed (did the "
+            raise LinkError(f"{self._tcp_name()}: the connection was closed (did the "
                             "emulator or the serial bridge stop?)")
         return data
+
+    def _tcp_name(self) -> str | None:
+        # A port with a TCP socket is a pyserial socket:// port (_tcp_socket), named by .port
+        return cast("serial.SerialBase", self.port).port
 
     def _fileno(self) -> int | None:
         if self._fd is False:  # not looked up yet
             self._fd = None
             try:
-                fd = self.port.fileno()
+                fd = self.port.fileno()  # type: ignore[attr-defined]  # optional, see Port
             except Exception:  # no descriptor: rfc2217://, loop://, test fakes
                 fd = None
             if isinstance(fd, int) and fd >= 0:
@@ -202,7 +232,7 @@ class Device:
             self.port.write(wire)
             self.bytes_written += len(wire)
             if flush and getattr(self.port, "flush", None):
-                self.port.flush()
+                self.port.flush()  # type: ignore[attr-defined]  # optional, see Port
         except PORT_ERRORS as e:
             raise _port_gone(self.port, "writing to", e) from e
 
@@ -244,7 +274,7 @@ class Device:
     def _identity(self) -> p.Identity:
         return self.identity or self.identify()
 
-    def classify(self, sample) -> p.Classification:
+    def classify(self, sample: bytes | bytearray | np.ndarray) -> p.Classification:
         """Send one int8 sample (bytes or an int8 array of the input's size)."""
         ident = self._identity()
         data = sample if isinstance(sample, (bytes, bytearray)) else \
@@ -315,7 +345,8 @@ class Device:
         raise LinkError(f"the device did not come back within {wait:g} s after RESET: {last}")
 
 
-def with_cycles(result: p.Classification, counts) -> p.Classification:
+def with_cycles(result: p.Classification,
+                counts: tuple[int, int, int] | None) -> p.Classification:
     """result with the emulator's (inference, drip, store) counts where the device sent
     none (CYCLES_EXTERNAL); counts None leaves them None."""
     if counts is None or result.cycles_inference is not None:
@@ -340,7 +371,7 @@ def check_identity(ident: p.Identity, model_hash: int, thresholds_hash: int | No
                         "needed), or re-export and flash")
 
 
-def _port_gone(port, doing: str, error: Exception) -> LinkError:
+def _port_gone(port: Port, doing: str, error: Exception) -> LinkError:
     """A serial device or pseudo-terminal that fails under a read or write has gone: a
     USB board reset or unplugged, the host board's process ended."""
     name = getattr(port, "port", None) or getattr(port, "name", None) or port
@@ -348,7 +379,7 @@ def _port_gone(port, doing: str, error: Exception) -> LinkError:
                      "or was unplugged, or the emulator stopped)")
 
 
-def _tcp_socket(port) -> socket.socket | None:
+def _tcp_socket(port: Port) -> socket.socket | None:
     """The TCP socket behind a pyserial socket:// port; None for any other port (serial
     devices, pseudo-terminals, rfc2217://, wrappers such as the tests' fault injectors,
     whose reads must go through them)."""

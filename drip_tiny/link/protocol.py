@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
 import numpy as np
 
@@ -259,7 +261,8 @@ class _Reader:
         self.pos = 0
         self.what = what
 
-    def take(self, fmt: str, field: str):
+    # Any: struct.unpack_from's values, whose types only the format string tells
+    def take(self, fmt: str, field: str) -> Any:
         size = struct.calcsize("<" + fmt)
         if self.pos + size > len(self.data):
             raise LinkError(f"{self.what} reply too short: missing {field} "
@@ -345,7 +348,8 @@ class Classification:
 
     @property
     def drips_bits(self) -> int:
-        return struct.unpack("<I", struct.pack("<f", self.drips))[0]
+        bits: int = struct.unpack("<I", struct.pack("<f", self.drips))[0]
+        return bits
 
 
 def _cycles(value: int) -> int | None:
@@ -432,7 +436,8 @@ def store_read_request(index: int) -> bytes:
     return struct.pack("<I", index)
 
 
-def thresholds_record(lower, upper, has_window) -> bytes:
+def thresholds_record(lower: Iterable[float], upper: Iterable[float],
+                      has_window: Iterable[object]) -> bytes:
     """Per class: float32 lower, float32 upper, uint8 has_window (SET_THRESHOLDS)."""
     out = bytearray()
     for lo, hi, has in zip(lower, upper, has_window):
