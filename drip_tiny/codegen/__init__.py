@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from drip_tiny.codegen.graph import Program, build
+from drip_tiny.codegen.graph import Keep, Program, TfliteSource, build
 from drip_tiny.codegen.host import HostModel
 from drip_tiny.codegen.report import LayerReport, MemoryReport, memory_report
 from drip_tiny.errors import CodegenError
@@ -25,7 +25,8 @@ __all__ = ["CodegenError", "HostModel", "LayerReport", "MemoryReport", "Program"
            "generate", "memory_report"]
 
 
-def generate(tflite, out_dir: str | os.PathLike, keep=(), with_kernels: bool = False) -> Program:
+def generate(tflite: TfliteSource, out_dir: str | os.PathLike[str], keep: Keep = (),
+             with_kernels: bool = False) -> Program:
     """Write the generated C for `tflite` (a path or the model's bytes) into out_dir; with
     `with_kernels`, also copy the kernels it calls (and their headers), so out_dir builds
     on its own: `cc -c out_dir/*.c`."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import SupportsInt
 
 import jinja2
 import numpy as np
@@ -41,7 +42,7 @@ def c_float(x: float) -> str:
     return text + "f"
 
 
-def c_int(x) -> str:
+def c_int(x: SupportsInt) -> str:
     """An int32 literal; INT32_MIN spelled so that C does not read it as -(2147483648)."""
     v = int(x)
     if v == -(1 << 31):

@@ -11,6 +11,7 @@ The kernels they call are firmware/kernels/<name>.{c,h} (see `kernel_sources`).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,9 +20,10 @@ import numpy as np
 from drip_tiny import __version__ as _version
 from drip_tiny.codegen.c_text import c_float, c_int, templates
 from drip_tiny.codegen.graph import Program, nbytes
-from drip_tiny.codegen.ops.base import C_TYPES, CArray, In, Out
+from drip_tiny.codegen.ops.base import C_TYPES, CArray, In, Out, Value
 from drip_tiny.errors import CodegenError
 from drip_tiny.resources import shipped_dir
+from drip_tiny.tflite.flatbuffer import TensorInfo
 
 GENERATED_FILES = ("dt_model.h", "dt_model.c", "dt_model_data.h", "dt_model_data.c")
 
@@ -30,7 +32,7 @@ GENERATED_FILES = ("dt_model.h", "dt_model.c", "dt_model_data.h", "dt_model_data
 class _Array:
     name: str
     ctype: str
-    values: list
+    values: list[str]  # C literals
 
 
 def kernels_dir() -> Path:
@@ -55,8 +57,9 @@ class _Emitter:
     def __init__(self, program: Program) -> None:
         self.p = program
         self.arrays: list[_Array] = []
-        self.structs: list[dict] = []
-        self.calls: list[dict] = []
+        # Template context (dt_model.c.j2): plain dicts, as Jinja reads them
+        self.structs: list[dict[str, object]] = []
+        self.calls: list[dict[str, object]] = []
 
     def pointer(self, tensor: int, const: bool) -> str:
         t = self.p.tensor(tensor)
@@ -66,7 +69,7 @@ class _Emitter:
             return f"dt_const_{tensor}"
         return f"({q}{ctype} *)(void *)(dt_arena + {self.p.offsets[tensor]})"
 
-    def value(self, name: str, value) -> str:
+    def value(self, name: str, value: Value) -> str:
         if value is None:
             return "0"
         if isinstance(value, CArray):
@@ -101,7 +104,7 @@ class _Emitter:
                 self.calls.append({"comment": _comment(header + ": a view of its input, "
                                                        "no code"), "code": None})
                 continue
-            args = []
+            args: list[str] = []
             if low.params_type:
                 name = f"dt_op{s.index}"
                 fields = [(k, self.value(f"{name}_{k}", v)) for k, v in low.params.items()]
@@ -120,8 +123,8 @@ class _Emitter:
                                "op": s.index})
 
 
-def _io(program: Program, tensors) -> list[dict]:
-    items = []
+def _io(program: Program, tensors: Iterable[TensorInfo]) -> list[dict[str, object]]:
+    items: list[dict[str, object]] = []
     for i, t in enumerate(tensors):
         items.append({"index": i, "name": _comment(t.name), "shape": list(t.shape),
                       "ctype": C_TYPES[t.dtype], "bytes": nbytes(t),

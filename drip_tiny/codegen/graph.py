@@ -11,6 +11,8 @@ graph outputs and the tensors asked to be kept (the Grad-CAM target) until invok
 from __future__ import annotations
 
 import hashlib
+import os
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +23,9 @@ from drip_tiny.codegen.ops.base import C_TYPES, Lowered, OpContext, size_of
 from drip_tiny.errors import CodegenError, QuantizationError
 from drip_tiny.tflite.flatbuffer import ModelInfo, TensorInfo, read_model
 
+# A model as the codegen entry points take it: a .tflite path, or the file's bytes.
+TfliteSource = str | os.PathLike[str] | bytes | bytearray
+Keep = Iterable[str | int]  # tensor names or indices to keep readable after invoke
 ALIGNMENT = 4  # enough for int32 and float on Cortex-M; the arena is int32-aligned
 
 
@@ -49,7 +54,8 @@ class Program:
     @property
     def kernels(self) -> list[str]:
         """Kernel headers the program calls, sorted."""
-        return sorted({s.lowered.header for s in self.steps if s.lowered.function})
+        return sorted({s.lowered.header for s in self.steps
+                       if s.lowered.function and s.lowered.header is not None})
 
     def tensor(self, index: int) -> TensorInfo:
         return self.info.tensors[index]
@@ -63,11 +69,13 @@ def nbytes(t: TensorInfo) -> int:
     return size_of(t) * int(np.dtype(_numpy(t)).itemsize)
 
 
-def _numpy(t: TensorInfo):
-    return {"INT8": np.int8, "FLOAT32": np.float32, "INT32": np.int32, "INT16": np.int16}[t.dtype]
+def _numpy(t: TensorInfo) -> type[np.generic]:
+    types: dict[str, type[np.generic]] = {"INT8": np.int8, "FLOAT32": np.float32,
+                                          "INT32": np.int32, "INT16": np.int16}
+    return types[t.dtype]
 
 
-def _resolve_keep(info: ModelInfo, keep) -> tuple[int, ...]:
+def _resolve_keep(info: ModelInfo, keep: Keep) -> tuple[int, ...]:
     """Tensor indices for `keep` (names or indices): activations an operator writes, or
     graph inputs."""
     found = []
@@ -89,7 +97,7 @@ def _resolve_keep(info: ModelInfo, keep) -> tuple[int, ...]:
     return tuple(dict.fromkeys(found))
 
 
-def build(model_bytes: bytes, keep=()) -> Program:
+def build(model_bytes: bytes, keep: Keep = ()) -> Program:
     """Check every operator, lower it, and plan the arena. `keep`: tensor names or indices
     that must stay readable after invoke (graph outputs always do)."""
     try:
@@ -213,8 +221,10 @@ def _plan(info: ModelInfo, steps: list[Step], keep: tuple[int, ...]) -> Program:
                    tensor_bound=planner.lower_bound(buffers))
 
 
-def _overlap_candidates(info, steps, root, constants, pinned_end, lifetimes,
-                        buffers) -> list[tuple[int, int, int]]:
+def _overlap_candidates(info: ModelInfo, steps: list[Step], root: Callable[[int], int],
+                        constants: dict[int, np.ndarray], pinned_end: set[int],
+                        lifetimes: dict[int, tuple[int, int]],
+                        buffers: list[planner.Buffer[int]]) -> list[tuple[int, int, int]]:
     """(input owner, output owner, gap): an operator whose output may start `gap` bytes
     below the input that dies there (overlap.py), most bytes saved first."""
     sizes = {b.key: b.size for b in buffers}
@@ -243,19 +253,21 @@ def _overlap_candidates(info, steps, root, constants, pinned_end, lifetimes,
     return [(rx, ry, gap) for _, rx, ry, gap in sorted(found, key=lambda f: -f[0])]
 
 
-def _plan_with_overlaps(buffers, candidates) -> planner.Plan:
+def _plan_with_overlaps(buffers: list[planner.Buffer[int]],
+                        candidates: list[tuple[int, int, int]]) -> planner.Plan[int]:
     """The smallest of a few plans: no overlaps, all of them, overlaps added one by one
     while the arena does not grow, and all of them removed one by one likewise. A chain of
     overlaps fixes its buffers relative to each other, which can cost more than it saves,
     and a single overlap may only pay off together with others."""
-    def run(relations):
+    def run(relations: list[tuple[int, int, int]]) -> planner.Plan[int]:
         return planner.plan(buffers, alignment=ALIGNMENT, groups=_chains(relations))
 
     best = run([])
     if not candidates:
         return best
     everything = run(candidates)
-    grown, grown_plan = [], best
+    grown: list[tuple[int, int, int]] = []
+    grown_plan = best
     for relation in candidates:
         trial = run([*grown, relation])
         if trial.arena_bytes <= grown_plan.arena_bytes:
@@ -269,7 +281,7 @@ def _plan_with_overlaps(buffers, candidates) -> planner.Plan:
     return min((best, everything, grown_plan, pruned_plan), key=lambda p: p.arena_bytes)
 
 
-def _chains(relations: list[tuple[int, int, int]]) -> list[dict]:
+def _chains(relations: list[tuple[int, int, int]]) -> list[dict[int, int]]:
     """Groups of owners at fixed relative offsets: output = input - gap along each chain."""
     nxt = {rx: (ry, gap) for rx, ry, gap in relations}
     heads = set(nxt) - {ry for _, ry, _ in relations}

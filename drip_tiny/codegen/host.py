@@ -19,13 +19,14 @@ import numpy as np
 
 from drip_tiny import child_processes
 from drip_tiny.codegen import emit
-from drip_tiny.codegen.graph import Program, build
+from drip_tiny.codegen.graph import Keep, Program, TfliteSource, build
 from drip_tiny.errors import CodegenError
 from drip_tiny.resources import cache_dir as user_cache_dir
+from drip_tiny.tflite.flatbuffer import TensorInfo
 
 WARNINGS = ("-Wall", "-Wextra", "-Werror")
 HOST_FLAGS = ("-std=c99", "-O2", "-shared", "-fPIC", *WARNINGS)
-_NUMPY = {"INT8": np.int8, "FLOAT32": np.float32}
+_NUMPY: dict[str, type[np.generic]] = {"INT8": np.int8, "FLOAT32": np.float32}
 _LOCK = threading.Lock()  # one arena per loaded library
 
 
@@ -98,8 +99,8 @@ class HostModel:
     removed, exactly as drip_tiny.tflite.tflm_reference.TflmModel.invoke does.
     """
 
-    def __init__(self, tflite, *, keep=(), cc: str | None = None,
-                 cache_dir: str | os.PathLike | None = None) -> None:
+    def __init__(self, tflite: TfliteSource, *, keep: Keep = (), cc: str | None = None,
+                 cache_dir: str | os.PathLike[str] | None = None) -> None:
         data = tflite if isinstance(tflite, (bytes, bytearray)) else Path(tflite).read_bytes()
         self.program = build(bytes(data), keep=keep)
         self.info = self.program.info
@@ -116,11 +117,13 @@ class HostModel:
     def arena_bytes(self) -> int:
         return self.program.arena_bytes
 
-    def _view(self, address: int, tensor) -> np.ndarray:
+    def _view(self, address: int, tensor: TensorInfo) -> np.ndarray:
         dtype = _NUMPY[tensor.dtype]
         count = int(np.prod(tensor.shape)) if tensor.shape else 1
         buf = (ctypes.c_char * (count * np.dtype(dtype).itemsize)).from_address(address)
-        return np.frombuffer(buf, dtype=dtype).reshape(tensor.shape)
+        # A ctypes array is a buffer, but numpy's stubs list only bytes-like types.
+        values: np.ndarray = np.frombuffer(buf, dtype=dtype)  # type: ignore[call-overload]
+        return values.reshape(tensor.shape)
 
     def invoke(self, *inputs: np.ndarray) -> list[np.ndarray]:
         """Outputs without their batch axis, as TflmModel.invoke returns them."""

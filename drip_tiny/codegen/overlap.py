@@ -14,9 +14,17 @@ into the smallest safe D. Only int8 -> int8 kernels are listed: one byte per ele
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 
 NONE = np.int64(1) << 60  # "reads nothing"
+
+
+# A kernel's params (Lowered.params) read by field name. Any: which fields are ints and
+# which int lists depends on the function, which the params' Value union cannot say.
+_Params = Mapping[str, Any]
 
 
 def _window_min(out_size: int, stride: int, pad: int, taps: int, dilation: int,
@@ -33,7 +41,7 @@ def _window_min(out_size: int, stride: int, pad: int, taps: int, dilation: int,
     return result
 
 
-def _windowed(p: dict, channel_min: np.ndarray, dilation: bool) -> np.ndarray:
+def _windowed(p: _Params, channel_min: np.ndarray, dilation: bool) -> np.ndarray:
     b, h, w = p["batches"], p["input_h"], p["input_w"]
     c = p.get("input_c", p.get("channels"))
     dh = p["dilation_h"] if dilation else 1
@@ -48,7 +56,7 @@ def _windowed(p: dict, channel_min: np.ndarray, dilation: bool) -> np.ndarray:
     return np.broadcast_to(grid, (b, p["output_h"], p["output_w"], channel_min.size)).reshape(-1)
 
 
-def min_reads(function: str, p: dict) -> np.ndarray | None:
+def min_reads(function: str, p: _Params) -> np.ndarray | None:
     """Lowest input byte read by each output element, in write order; None if unknown."""
     if function == "dt_conv2d_s8":
         return _windowed(p, np.zeros(p["output_c"], dtype=np.int64), dilation=True)
@@ -62,9 +70,10 @@ def min_reads(function: str, p: dict) -> np.ndarray | None:
         return np.repeat(rows, p["output_depth"])
     if function == "dt_mean_s8":
         dims = p["dims"]
-        index = np.arange(int(np.prod(dims)), dtype=np.int64).reshape(dims)
+        index: np.ndarray = np.arange(int(np.prod(dims)), dtype=np.int64).reshape(dims)
         axes = tuple(i for i in range(4) if p["reduce"][i])
-        return index.min(axis=axes).reshape(-1)
+        lowest: np.ndarray = index.min(axis=axes)
+        return lowest.reshape(-1)
     if function == "dt_pad_s8":
         out, before, dims = p["out_dims"], p["before"], p["in_dims"]
         coords = np.indices(out, dtype=np.int64)

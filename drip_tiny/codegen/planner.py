@@ -15,23 +15,27 @@ earliest first) and keeps the smallest arena; the result is checked before it is
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)  # a buffer's key: whatever the caller finds it by
 
 
 @dataclass(frozen=True)
-class Buffer:
-    key: object  # whatever the caller uses to find its tensor again
+class Buffer(Generic[K]):
+    key: K  # whatever the caller uses to find its tensor again
     size: int
     first: int  # first step the buffer must hold its data (inclusive)
     last: int  # last step (inclusive)
 
-    def overlaps_in_time(self, other: Buffer) -> bool:
+    def overlaps_in_time(self, other: Buffer[K]) -> bool:
         return self.first <= other.last and other.first <= self.last
 
 
 @dataclass(frozen=True)
-class Plan:
-    offsets: dict  # key -> byte offset in the arena
+class Plan(Generic[K]):
+    offsets: dict[K, int]  # key -> byte offset in the arena
     arena_bytes: int
 
 
@@ -39,11 +43,12 @@ def _align(n: int, alignment: int) -> int:
     return (n + alignment - 1) // alignment * alignment
 
 
-def _place(units: list[dict], by_key: dict, alignment: int) -> dict:
+def _place(units: list[dict[K, int]], by_key: dict[K, Buffer[K]],
+           alignment: int) -> dict[K, int]:
     """First fit: each unit (buffers at fixed offsets relative to each other) goes to the
     lowest base where no member overlaps a placed buffer alive at the same time."""
-    placed: list[tuple[int, int, Buffer]] = []  # (offset, end, buffer)
-    offsets = {}
+    placed: list[tuple[int, int, Buffer[K]]] = []  # (offset, end, buffer)
+    offsets: dict[K, int] = {}
     for unit in units:
         members = [(by_key[k], rel) for k, rel in unit.items()]
         candidates = {0}
@@ -61,12 +66,13 @@ def _place(units: list[dict], by_key: dict, alignment: int) -> dict:
     return offsets
 
 
-def _arena(buffers: list[Buffer], offsets: dict, alignment: int) -> int:
+def _arena(buffers: list[Buffer[K]], offsets: dict[K, int], alignment: int) -> int:
     end = max((offsets[b.key] + b.size for b in buffers), default=0)
     return _align(end, alignment)
 
 
-def plan(buffers: list[Buffer], alignment: int = 4, groups: list[dict] = ()) -> Plan:
+def plan(buffers: list[Buffer[K]], alignment: int = 4,
+         groups: Sequence[Mapping[K, int]] = ()) -> Plan[K]:
     """Offsets (multiples of `alignment`) for every buffer, and the arena size.
 
     groups: dicts {key: relative offset} of buffers that must sit at fixed distances from
@@ -83,7 +89,8 @@ def plan(buffers: list[Buffer], alignment: int = 4, groups: list[dict] = ()) -> 
     for b in buffers:
         if b.size < 0 or b.first > b.last:
             raise ValueError(f"bad buffer {b}")
-    units, grouped = [], set()
+    units: list[dict[K, int]] = []
+    grouped: set[K] = set()
     for g in groups:
         low = min(g.values())
         if any(k not in by_key or k in grouped for k in g) or any(
@@ -93,13 +100,13 @@ def plan(buffers: list[Buffer], alignment: int = 4, groups: list[dict] = ()) -> 
         units.append({k: r - low for k, r in g.items()})
     units += [{b.key: 0} for b in buffers if b.key not in grouped]
 
-    def extent(u):
+    def extent(u: dict[K, int]) -> int:
         return max(r + by_key[k].size for k, r in u.items())
 
-    def first(u):
+    def first(u: dict[K, int]) -> int:
         return min(by_key[k].first for k in u)
 
-    def span(u):
+    def span(u: dict[K, int]) -> int:
         return max(by_key[k].last for k in u) - first(u) + 1
 
     orders = [
@@ -108,7 +115,7 @@ def plan(buffers: list[Buffer], alignment: int = 4, groups: list[dict] = ()) -> 
         sorted(units, key=lambda u: (-extent(u) * span(u), first(u))),
         sorted(units, key=lambda u: (first(u), -extent(u))),
     ]
-    best = None
+    best: Plan[K] | None = None
     for order in orders:
         offsets = _place(order, by_key, alignment)
         size = _arena(buffers, offsets, alignment)
@@ -119,14 +126,15 @@ def plan(buffers: list[Buffer], alignment: int = 4, groups: list[dict] = ()) -> 
     return best
 
 
-def lower_bound(buffers: list[Buffer]) -> int:
+def lower_bound(buffers: Sequence[Buffer[K]]) -> int:
     """The most bytes alive at any one step: no plan can use less."""
     steps = {s for b in buffers for s in (b.first, b.last)}
     return max((sum(b.size for b in buffers if b.first <= s <= b.last) for s in steps),
                default=0)
 
 
-def check(buffers: list[Buffer], result: Plan, groups: list[dict] = ()) -> None:
+def check(buffers: list[Buffer[K]], result: Plan[K],
+          groups: Sequence[Mapping[K, int]] = ()) -> None:
     """Raise AssertionError if two buffers alive at the same step share a byte (members of
     one group excepted), or a group's relative offsets were not kept."""
     group_of = {k: i for i, g in enumerate(groups) for k in g}

@@ -11,6 +11,7 @@ float32 values held exactly in a double):
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -83,7 +84,7 @@ def padding(padding_name: str, size: int, filter_size: int, stride: int,
     return out, total // 2
 
 
-def conv_multipliers(input_scale: float, filter_scales, output_scale: float,
+def conv_multipliers(input_scale: float, filter_scales: Iterable[float], output_scale: float,
                      channels: int) -> tuple[list[int], list[int]]:
     """PopulateConvolutionQuantizationParams: per channel, double(input_scale) *
     double(filter_scale) / double(output_scale); a single filter scale is broadcast."""

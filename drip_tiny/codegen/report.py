@@ -9,7 +9,7 @@ from pathlib import Path
 
 from drip_tiny import child_processes
 from drip_tiny.codegen import emit
-from drip_tiny.codegen.graph import Program, build
+from drip_tiny.codegen.graph import Keep, Program, TfliteSource, build
 from drip_tiny.codegen.host import WARNINGS, run_compiler
 from drip_tiny.errors import CodegenError
 
@@ -48,7 +48,7 @@ class MemoryReport:
 
     def format(self) -> str:
         """A plain-text report: memory against TFLM's, then MACs per layer."""
-        def n(v):
+        def n(v: int | None) -> str:
             return "n/a" if v is None else f"{v:,}"
         lines = [f"arena (RAM)      {n(self.arena_bytes)} bytes"]
         if self.tflm_head_bytes is not None:
@@ -105,7 +105,8 @@ def cortex_m4f_sizes(program: Program, optimization: str = "-O2") -> tuple[int, 
     return sum(sizes.values()), data
 
 
-def memory_report(tflite, *, keep=(), code_size: bool = True, tflm: bool = True,
+def memory_report(tflite: TfliteSource, *, keep: Keep = (), code_size: bool = True,
+                  tflm: bool = True,
                   optimization: str = "-O2") -> MemoryReport:
     """The report for a .tflite path or its bytes. With code_size, the generated code and
     kernels are compiled for Cortex-M4F (needs arm-none-eabi-gcc); with tflm, TFLM's

@@ -42,10 +42,12 @@ from __future__ import annotations
 
 import importlib
 import inspect
+from collections.abc import Collection
+from types import ModuleType
 
 import numpy as np
 
-from drip_tiny.codegen.ops.base import CArray, In, Lowered, OpContext, Out, size_of
+from drip_tiny.codegen.ops.base import CArray, In, Lowered, OpContext, Out, Value, size_of
 from drip_tiny.errors import CodegenError, DripTinyError
 
 # op name -> module under drip_tiny.codegen.ops
@@ -108,19 +110,20 @@ def lower(ctx: OpContext) -> Lowered:
                            op=ctx.name, operator=ctx.index, detail=detail) from None
     _check_options(ctx, getattr(module, "OPTIONS", None))
     if hasattr(module, "lower"):
-        return module.lower(ctx)
+        lowered: Lowered = module.lower(ctx)  # the op module contract (module docstring)
+        return lowered
     if hasattr(module, "prepare"):
         return _prepared_unary(ctx, module, module_name)
     raise CodegenError(f"op module {module.__name__} has neither lower() nor prepare()")
 
 
-def _is_default(value, default) -> bool:
+def _is_default(value: object, default: object) -> bool:
     if isinstance(value, (list, tuple, np.ndarray)):
         return len(value) == 0
     return value == default
 
 
-def _check_options(ctx: OpContext, known) -> None:
+def _check_options(ctx: OpContext, known: Collection[str] | None) -> None:
     """Refuse any option the op module does not know that is set to a non-default value, so
     a field added to the schema (or an unusual converter setting) is never silently dropped."""
     if known is None:
@@ -135,7 +138,7 @@ def _check_options(ctx: OpContext, known) -> None:
                            f"{', '.join(sorted(known)) or 'none'})", option=name)
 
 
-def _prepared_unary(ctx: OpContext, module, module_name: str) -> Lowered:
+def _prepared_unary(ctx: OpContext, module: ModuleType, module_name: str) -> Lowered:
     """Adapter for a module that only derives parameters (see the module docstring)."""
     ctx.expect_counts((1,))
     x, y = ctx.need_input(0), ctx.output()
@@ -159,7 +162,7 @@ def _prepared_unary(ctx: OpContext, module, module_name: str) -> Lowered:
         shape_args = [str(size_of(x) // depth), str(depth)]
     else:
         shape_args = [str(size_of(x))]
-    values = []
+    values: list[Value] = []
     for key, value in params.items():
         if isinstance(value, (list, tuple, np.ndarray)):
             values.append(CArray("int32_t", np.asarray(value, dtype=np.int64)))

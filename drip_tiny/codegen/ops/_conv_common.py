@@ -6,10 +6,12 @@ import numpy as np
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
 
 from drip_tiny.codegen import quant
-from drip_tiny.codegen.ops.base import CArray, OpContext
+from drip_tiny.codegen.ops.base import CArray, OpContext, Value
+from drip_tiny.tflite.flatbuffer import TensorInfo
 
 
-def check_filter_and_bias(ctx: OpContext, channels: int, quantized_dimension: int):
+def check_filter_and_bias(ctx: OpContext, channels: int,
+                          quantized_dimension: int) -> tuple[TensorInfo, TensorInfo | None]:
     """The int8 filter and optional int32 bias; per-channel scales along the output channels."""
     w = ctx.need_input(1)
     ctx.expect_type(w, "INT8")
@@ -27,12 +29,13 @@ def check_filter_and_bias(ctx: OpContext, channels: int, quantized_dimension: in
     bias = ctx.input(2)
     if bias is not None:
         ctx.expect_type(bias, "INT32")
-        if not bias.is_constant or bias.data.size != channels:
+        if bias.data is None or bias.data.size != channels:  # None: not a constant
             raise ctx.fail(f"the bias must be a constant of {channels} values", tensor=bias)
     return w, bias
 
 
-def common_params(ctx: OpContext, channels: int, w, bias) -> dict:
+def common_params(ctx: OpContext, channels: int, w: TensorInfo,
+                  bias: TensorInfo | None) -> dict[str, Value]:
     x, y = ctx.need_input(0), ctx.output()
     multipliers, shifts = quant.conv_multipliers(x.scale, w.scales, y.scale, channels)
     act_min, act_max = ctx.activation_range()
@@ -48,7 +51,8 @@ def common_params(ctx: OpContext, channels: int, w, bias) -> dict:
     }
 
 
-def geometry(ctx: OpContext, in_h: int, in_w: int, f_h: int, f_w: int, out_h: int, out_w: int):
+def geometry(ctx: OpContext, in_h: int, in_w: int, f_h: int, f_w: int, out_h: int,
+             out_w: int) -> dict[str, int]:
     """Strides, dilations and padding, checked against the output shape the model declares."""
     stride_h, stride_w = ctx.positive_option("strideH"), ctx.positive_option("strideW")
     dil_h = ctx.positive_option("dilationHFactor")

@@ -7,7 +7,7 @@ BroadcastAdd4DSlow (shapes of rank <= 4, numpy-style). A constant operand is pla
 from __future__ import annotations
 
 from drip_tiny.codegen import quant
-from drip_tiny.codegen.ops.base import In, Lowered, OpContext, Out, pad4, size_of
+from drip_tiny.codegen.ops.base import In, Lowered, OpContext, Out, Value, pad4, size_of
 
 OPS = ("ADD",)
 OPTIONS = {"fusedActivationFunction", "potScaleInt16"}  # the latter is for int16 only
@@ -46,7 +46,7 @@ def lower(ctx: OpContext) -> Lowered:
                        tensor=y) from None
     act_min, act_max = ctx.activation_range()
     broadcast = sa != out or sb != out
-    params = {
+    params: dict[str, Value] = {
         "broadcast": int(broadcast), "size": size_of(y), "out_dims": out,
         "in1_strides": _strides(sa, out), "in2_strides": _strides(sb, out),
         "left_shift": LEFT_SHIFT,

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -43,6 +45,11 @@ class CArray:
         return int(np.asarray(self.values).size) * {"int8_t": 1, "uint8_t": 1}.get(self.ctype, 4)
 
 
+# A params field or a call argument as _Emitter.value (emit.py) spells it in C: NULL, a
+# number, an inline int array, a C expression, or a pointer to a CArray in flash.
+Value = int | float | np.integer | str | list[int] | tuple[int, ...] | CArray | None
+
+
 @dataclass
 class Lowered:
     """One op, ready to emit.
@@ -60,8 +67,8 @@ class Lowered:
     function: str | None = None
     header: str | None = None
     params_type: str | None = None
-    params: dict = field(default_factory=dict)
-    args: list = field(default_factory=list)
+    params: Mapping[str, Value] = field(default_factory=dict)
+    args: list[In | Out | Value] = field(default_factory=list)
     macs: int = 0
     alias: int | None = None
     inplace: tuple[int, ...] = ()
@@ -94,7 +101,8 @@ class OpContext:
     def output(self, k: int = 0) -> TensorInfo:
         return self.model.tensors[self.op.outputs[k]]
 
-    def option(self, name: str, default=None):
+    # Any: an option's value as the untyped flatbuffers schema object holds it
+    def option(self, name: str, default: Any = None) -> Any:
         return self.op.options.get(name, default)
 
     def where(self, tensor: TensorInfo | None = None) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from drip_tiny.codegen.ops.base import In, Lowered, OpContext, Out, size_of
 
 OPS = ("DEQUANTIZE",)
-OPTIONS: set = set()
+OPTIONS: set[str] = set()
 
 
 def lower(ctx: OpContext) -> Lowered:

@@ -12,7 +12,7 @@ import numpy as np
 
 from drip_tiny.codegen import quant
 from drip_tiny.codegen.ops._conv_common import check_bias_type_option
-from drip_tiny.codegen.ops.base import CArray, In, Lowered, OpContext, Out, size_of
+from drip_tiny.codegen.ops.base import CArray, In, Lowered, OpContext, Out, Value, size_of
 
 OPS = ("FULLY_CONNECTED",)
 # keepNumDims changes only the output shape; asymmetricQuantizeInputs only hybrid
@@ -47,7 +47,7 @@ def lower(ctx: OpContext) -> Lowered:
     bias = ctx.input(2)
     if bias is not None:
         ctx.expect_type(bias, "INT32")
-        if not bias.is_constant or bias.data.size != units:
+        if bias.data is None or bias.data.size != units:  # None: not a constant
             raise ctx.fail(f"the bias must be a constant of {units} values", tensor=bias)
     if len(w.scales) > 1:
         if len(w.scales) != units or w.quantized_dimension != 0:
@@ -58,7 +58,7 @@ def lower(ctx: OpContext) -> Lowered:
         m, s = quant.fully_connected_multiplier(x.scale, w.scale, y.scale)
         multipliers, shifts = [m] * units, [s] * units
     act_min, act_max = ctx.activation_range()
-    params = {
+    params: dict[str, Value] = {
         "batches": batches, "accum_depth": depth, "output_depth": units,
         "input_offset": -x.zero_point, "output_offset": y.zero_point,
         "act_min": act_min, "act_max": act_max,

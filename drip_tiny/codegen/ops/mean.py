@@ -11,7 +11,7 @@ parameters here and the kernel only multiplies.
 from __future__ import annotations
 
 from drip_tiny.codegen import quant
-from drip_tiny.codegen.ops.base import In, Lowered, OpContext, Out, pad4, size_of
+from drip_tiny.codegen.ops.base import In, Lowered, OpContext, Out, Value, pad4, size_of
 
 OPS = ("MEAN",)
 OPTIONS = {"keepDims"}  # the output layout is the same either way
@@ -53,7 +53,7 @@ def lower(ctx: OpContext) -> Lowered:
         raise ctx.fail(f"output has {size_of(y)} values, expected {size_of(x) // count}",
                        tensor=y)
     multiplier, shift = mean_multiplier(x.scale, y.scale, count)
-    params = {"dims": pad4(x.shape), "reduce": reduce, "count": count,
+    params: dict[str, Value] = {"dims": pad4(x.shape), "reduce": reduce, "count": count,
               "input_zero_point": x.zero_point, "output_zero_point": y.zero_point,
               "multiplier": multiplier, "shift": shift}
     return Lowered(function="dt_mean_s8", header="dt_mean_s8.h",

@@ -3,10 +3,10 @@ value is the output zero point (PAD) or the int8 constant (PADV2)."""
 
 from __future__ import annotations
 
-from drip_tiny.codegen.ops.base import In, Lowered, OpContext, Out, pad4
+from drip_tiny.codegen.ops.base import In, Lowered, OpContext, Out, Value, pad4
 
 OPS = ("PAD", "PADV2")
-OPTIONS: set = set()
+OPTIONS: set[str] = set()
 
 
 def lower(ctx: OpContext) -> Lowered:
@@ -32,7 +32,8 @@ def lower(ctx: OpContext) -> Lowered:
     if not -128 <= pad_value <= 127:
         raise ctx.fail(f"pad value {pad_value} is not int8", tensor=y)
     before = [0] * (4 - rank) + [int(lo) for lo, _ in paddings]
-    params = {"in_dims": pad4(x.shape), "out_dims": pad4(y.shape), "before": before,
+    params: dict[str, Value] = {"in_dims": pad4(x.shape), "out_dims": pad4(y.shape),
+                                "before": before,
               "pad_value": pad_value}
     return Lowered(function="dt_pad_s8", header="dt_pad_s8.h", params_type="dt_pad_s8_params_t",
                    params=params, args=[In(0), Out(0)])

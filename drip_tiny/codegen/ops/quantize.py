@@ -7,7 +7,7 @@ from drip_tiny.codegen import quant
 from drip_tiny.codegen.ops.base import In, Lowered, OpContext, Out, size_of
 
 OPS = ("QUANTIZE",)
-OPTIONS: set = set()
+OPTIONS: set[str] = set()
 
 
 def lower(ctx: OpContext) -> Lowered:
