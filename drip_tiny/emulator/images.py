@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from drip_tiny.errors import ConfigError
+
+if TYPE_CHECKING:
+    from drip_tiny.boards import Board
 
 # Where `drip-tiny export` puts the built image, per toolchain (export/makefile.py), for
 # folders without an export.json (a project built by hand).
@@ -17,7 +21,7 @@ def default_image_dir(board: str) -> Path:
     return Path("build") / board
 
 
-def resolve_image(path: Path, board) -> Path:
+def resolve_image(path: Path, board: Board) -> Path:
     """path is the image itself or an export folder; return the image to run."""
     path = Path(path)
     if path.is_file():
@@ -35,7 +39,7 @@ def resolve_image(path: Path, board) -> Path:
         if exported and exported != board.name:
             raise ConfigError(f"{path} was exported for {exported}, not {board.name}: pass "
                               f"--board {exported} or export for {board.name}")
-        image = (data.get("build") or {}).get("images", {}).get("elf")
+        image: str | None = (data.get("build") or {}).get("images", {}).get("elf")
         if image and (path / image).is_file():
             return path / image
     for name in IMAGE_NAMES[board.toolchain]:

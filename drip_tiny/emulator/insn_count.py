@@ -99,7 +99,7 @@ def _run_tool(command: list[str], what: str) -> str:
 # ---- the plugin ----
 
 def build_plugin(board: Board | None = None, *, cc: str | None = None,
-                 cache_dir: str | os.PathLike | None = None) -> Path:
+                 cache_dir: str | os.PathLike[str] | None = None) -> Path:
     """Compile the board's instruction-counting plugin for this machine; return the .so path.
 
     Cached under cache_dir (default: $DRIP_TINY_CACHE/emulate or ~/.cache/drip-tiny/emulate)
@@ -130,8 +130,8 @@ def build_plugin(board: Board | None = None, *, cc: str | None = None,
 
 # ---- the image ----
 
-def build_elf(sources: Iterable[str | os.PathLike], out: str | os.PathLike, *,
-              include_dirs: Iterable[str | os.PathLike] = (), board: Board | None = None,
+def build_elf(sources: Iterable[str | os.PathLike[str]], out: str | os.PathLike[str], *,
+              include_dirs: Iterable[str | os.PathLike[str]] = (), board: Board | None = None,
               optimization: str = "-O2", defines: Iterable[str] = (),
               extra_flags: Sequence[str] = (), with_bench_markers: bool = True) -> Path:
     """Compile and link `sources` (one of them defines main) for the board; return out.
@@ -157,7 +157,7 @@ def build_elf(sources: Iterable[str | os.PathLike], out: str | os.PathLike, *,
     return out
 
 
-def symbol_addresses(elf: str | os.PathLike, names: Iterable[str]) -> dict[str, int]:
+def symbol_addresses(elf: str | os.PathLike[str], names: Iterable[str]) -> dict[str, int]:
     """Addresses of the named symbols in elf (Thumb bit cleared)."""
     nm = _tool(ARM_NM, ARM_PACKAGES)
     wanted = set(names)
@@ -173,18 +173,19 @@ def symbol_addresses(elf: str | os.PathLike, names: Iterable[str]) -> dict[str, 
     return found
 
 
-def elf_entry(elf: str | os.PathLike) -> int:
+def elf_entry(elf: str | os.PathLike[str]) -> int:
     """The entry point of elf (its reset handler; Thumb bit cleared)."""
     from elftools.elf.elffile import ELFFile
 
     try:
         with open(elf, "rb") as f:
-            return ELFFile(f).header["e_entry"] & ~1
+            entry: int = ELFFile(f).header["e_entry"]  # pyelftools is untyped
+            return entry & ~1
     except (OSError, Exception) as e:  # pyelftools raises its own ELFError
         raise EmulatorError(f"cannot read the entry point of {elf}: {e}") from e
 
 
-def symbol_ranges(elf: str | os.PathLike, names: Iterable[str]) -> dict[str, tuple[int, int]]:
+def symbol_ranges(elf: str | os.PathLike[str], names: Iterable[str]) -> dict[str, tuple[int, int]]:
     """(address, bytes) of the named functions in elf (Thumb bit cleared), for the
     plugin's skip= arguments."""
     nm = _tool(ARM_NM, ARM_PACKAGES)
@@ -202,7 +203,7 @@ def symbol_ranges(elf: str | os.PathLike, names: Iterable[str]) -> dict[str, tup
     return found
 
 
-def elf_sizes(elf: str | os.PathLike) -> ElfSizes:
+def elf_sizes(elf: str | os.PathLike[str]) -> ElfSizes:
     size = _tool(ARM_SIZE, ARM_PACKAGES)
     lines = _run_tool([size, str(elf)], f"measuring {elf}").splitlines()
     text, data, bss = (int(v) for v in lines[1].split()[:3])
@@ -211,7 +212,7 @@ def elf_sizes(elf: str | os.PathLike) -> ElfSizes:
 
 # ---- running ----
 
-def qemu_command(elf: str | os.PathLike, board: Board | None = None,
+def qemu_command(elf: str | os.PathLike[str], board: Board | None = None,
                  plugin: str | None = None) -> list[str]:
     """The QEMU command line for elf; plugin is '<path.so>,arg=value,...'."""
     board = board or load_board()
@@ -227,7 +228,7 @@ def _tail(text: str, limit: int = 3000) -> str:
     return text if len(text) <= limit else "..." + text[-limit:]
 
 
-def run_qemu(elf: str | os.PathLike, *, board: Board | None = None,
+def run_qemu(elf: str | os.PathLike[str], *, board: Board | None = None,
              timeout: float = DEFAULT_TIMEOUT, expect_status: int | None = 0,
              plugin: str | None = None) -> QemuRun:
     """Run elf on the emulated board until it exits through semihosting.
@@ -286,11 +287,11 @@ def _parse_counts(text: str) -> tuple[tuple[int, ...], int | None, list[str]]:
     return tuple(regions), total, errors
 
 
-def count_instructions(elf: str | os.PathLike, *, board: Board | None = None,
+def count_instructions(elf: str | os.PathLike[str], *, board: Board | None = None,
                        begin: str = BEGIN_MARKER, end: str = END_MARKER,
                        regions: int | None = None, timeout: float = DEFAULT_TIMEOUT,
                        expect_status: int | None = 0,
-                       plugin_path: str | os.PathLike | None = None,
+                       plugin_path: str | os.PathLike[str] | None = None,
                        skip: Iterable[str] = ()) -> InsnCounts:
     """Run elf with the counting plugin; return the instructions of every begin..end region.
 

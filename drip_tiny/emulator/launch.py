@@ -22,6 +22,7 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Self, TextIO, cast
 
 from drip_tiny import child_processes
 from drip_tiny.boards import Board, load_board, require_qemu
@@ -37,7 +38,8 @@ START_TIMEOUT = 10.0
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]  # (host, port) for AF_INET
+        return port
 
 
 class PluginCycles:
@@ -53,7 +55,7 @@ class PluginCycles:
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self._file = None
+        self._file: TextIO | None = None
         self._partial_line = ""
         self.overhead: int | None = None
         self._stages: list[int] = []  # the regions of a CLASSIFY still running
@@ -86,7 +88,9 @@ class PluginCycles:
                     continue
                 self._stages.append(count)
                 if len(self._stages) == STAGES:
-                    self._queue.append(tuple(max(0, c - self.overhead) for c in self._stages))
+                    # STAGES (3) counts: inference, DRIP step, store
+                    self._queue.append(cast("tuple[int, int, int]", tuple(
+                        max(0, c - self.overhead) for c in self._stages)))
                     self._stages.clear()
 
     def next(self) -> tuple[int, int, int] | None:
@@ -118,7 +122,7 @@ class EmulatedBoard:
     """A running emulated board; stop() (or the with block) ends it."""
 
     url: str
-    process: subprocess.Popen
+    process: subprocess.Popen[bytes]
     cycle_source: PluginCycles | None = None
     log_path: Path
 
@@ -141,10 +145,10 @@ class EmulatedBoard:
         except OSError:
             return ""
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
 
@@ -152,14 +156,14 @@ class HostBoard(EmulatedBoard):
     """boards/host's executable serving the protocol on a pseudo-terminal, with its flash
     in a file (kept across restarts: a reboot test restarts with the same file)."""
 
-    def __init__(self, executable: str | os.PathLike, flash_file: str | os.PathLike, *,
-                 log_dir: str | os.PathLike | None = None, args: Sequence[str] = ()):
+    def __init__(self, executable: str | os.PathLike[str], flash_file: str | os.PathLike[str], *,
+                 log_dir: str | os.PathLike[str] | None = None, args: Sequence[str] = ()):
         """args: more firmware options (the tests' --cut-at N: boards/host/board.json)."""
         executable = Path(executable)
         if not executable.is_file():
             raise EmulatorError(f"no host firmware at {executable}: export the run with "
                                 "`drip-tiny export RUN --board host` first")
-        self._tmp = None
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if log_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="drip-tiny-host-")
             log_dir = self._tmp.name
@@ -177,15 +181,17 @@ class HostBoard(EmulatedBoard):
 
     def _read_url(self) -> str:
         deadline = time.monotonic() + START_TIMEOUT
+        stdout = self.process.stdout
+        assert stdout is not None  # started with stdout=PIPE
         line = b""
         while not line.endswith(b"\n"):
             left = deadline - time.monotonic()
             if left <= 0 or self.process.poll() is not None:
                 raise EmulatorError("the host firmware did not announce its serial port "
                                     f"within {START_TIMEOUT:g} s; its log:\n{self.log()}")
-            ready, _, _ = select.select([self.process.stdout], [], [], left)
+            ready, _, _ = select.select([stdout], [], [], left)
             if ready:
-                byte = os.read(self.process.stdout.fileno(), 1)
+                byte = os.read(stdout.fileno(), 1)
                 if not byte:
                     continue
                 line += byte
@@ -212,7 +218,7 @@ def qemu_serial_command(elf: Path, board: Board, port: int, plugin: str | None) 
     # Replace the board's default serial (null, for the benchmarks) with the socket;
     # QEMU waits for the first client before it starts the guest (wait=on), so no byte
     # the firmware sends is lost.
-    cleaned = []
+    cleaned: list[str] = []
     skip = False
     for arg in command:
         if skip:
@@ -229,10 +235,10 @@ class QemuBoard(EmulatedBoard):
     """An ELF for an emulated board (mps2-an386) running in QEMU with UART0 on
     socket://127.0.0.1:PORT and the instruction-counting plugin attached."""
 
-    def __init__(self, elf: str | os.PathLike, board: Board | str = "mps2-an386", *,
+    def __init__(self, elf: str | os.PathLike[str], board: Board | str = "mps2-an386", *,
                  port: int | None = None, count_cycles: bool = True,
                  uncounted: Sequence[str] | None = None,
-                 log_dir: str | os.PathLike | None = None):
+                 log_dir: str | os.PathLike[str] | None = None):
         from drip_tiny.emulator.insn_count import (
             build_plugin,
             elf_entry,
@@ -241,7 +247,7 @@ class QemuBoard(EmulatedBoard):
         )
 
         self.board = load_board(board) if isinstance(board, str) else board
-        require_qemu(self.board)
+        qemu = require_qemu(self.board)
         elf = Path(elf)
         if not elf.is_file():
             raise EmulatorError(f"no firmware image at {elf}: export the run with "
@@ -260,7 +266,7 @@ class QemuBoard(EmulatedBoard):
             # Interrupt handlers that may run inside a stage (bytes of the next samples
             # arriving): left out, so a stage's count does not depend on the link's timing.
             # uncounted: None takes board.json's list.
-            names = self.board.qemu.uncounted if uncounted is None else list(uncounted)
+            names = qemu.uncounted if uncounted is None else list(uncounted)
             for start, size in symbol_ranges(elf, names).values():
                 plugin += f",skip={start:#x}+{size}"
             self.cycle_source = PluginCycles(counts)
@@ -319,8 +325,8 @@ def _listening(port: int) -> bool:
     return False
 
 
-def start_emulated(board: str, image: str | os.PathLike, *,
-                   flash_file: str | os.PathLike | None = None) -> EmulatedBoard:
+def start_emulated(board: str, image: str | os.PathLike[str], *,
+                   flash_file: str | os.PathLike[str] | None = None) -> EmulatedBoard:
     """Start an exported image on an emulated board: `host` (image = the executable) or a
     board with a `qemu` entry in its board.json (image = the ELF)."""
     spec = load_board(board)

@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,6 +29,9 @@ from drip_tiny.emulator.insn_count import (
     elf_sizes,
 )
 from drip_tiny.errors import ConfigError, EmulatorError
+
+if TYPE_CHECKING:
+    from drip_tiny.codegen.graph import Keep, Program, TfliteSource
 
 BENCH_MAIN = "dt_bench_model.c"
 REGION_EMPTY, REGION_INVOKE, REGION_EXTRA = 0, 1, 2
@@ -71,7 +75,7 @@ def bench_input(count: int) -> np.ndarray:
     return ((i * 37 + 11) & 0xFF).astype(np.uint8).view(np.int8)
 
 
-def _parse_outputs(console: str, program) -> tuple[np.ndarray, ...]:
+def _parse_outputs(console: str, program: Program) -> tuple[np.ndarray, ...]:
     found: dict[int, bytes] = {}
     for line in console.splitlines():
         fields = line.split()
@@ -91,10 +95,10 @@ def _parse_outputs(console: str, program) -> tuple[np.ndarray, ...]:
     return tuple(outputs)
 
 
-def bench_model(tflite, *, work_dir: str | os.PathLike | None = None,
-                extra_sources: Iterable[str | os.PathLike] = (),
-                extra_include_dirs: Iterable[str | os.PathLike] = (),
-                defines: Iterable[str] = (), keep=(), optimization: str = "-O2",
+def bench_model(tflite: TfliteSource, *, work_dir: str | os.PathLike[str] | None = None,
+                extra_sources: Iterable[str | os.PathLike[str]] = (),
+                extra_include_dirs: Iterable[str | os.PathLike[str]] = (),
+                defines: Iterable[str] = (), keep: Keep = (), optimization: str = "-O2",
                 board: Board | None = None, timeout: float = 120.0,
                 per_op: bool = False) -> ModelBench:
     """Generate C for tflite (a path or bytes), build it with the benchmark main for the
