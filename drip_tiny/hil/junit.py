@@ -5,11 +5,15 @@ resets go to <system-out>."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from drip_tiny.hil.report import Report
 
 
-def junit_xml(report: dict) -> bytes:
+def junit_xml(report: Report) -> bytes:
     ident = report["identity"]
-    by_index: dict[int, list[dict]] = {}
+    by_index: dict[int, list[dict[str, Any]]] = {}  # the report's mismatches, from JSON
     for m in report["mismatches"]:
         by_index.setdefault(m["index"], []).append(m)
     lost = {r["index"] for r in report["records"] if r["device"]["store_result"] == "error"}
@@ -47,4 +51,5 @@ def junit_xml(report: dict) -> bytes:
         out.text = "\n".join(f"at sample {r['index']} ({r['context']}): {r['reason']}"
                              for r in report["resets"])
     ET.indent(suites)
-    return ET.tostring(suites, encoding="utf-8", xml_declaration=True) + b"\n"
+    xml: bytes = ET.tostring(suites, encoding="utf-8", xml_declaration=True)
+    return xml + b"\n"

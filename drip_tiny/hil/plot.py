@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from drip_tiny.hil.report import Report
 
 
-def write_png(report: dict, path: Path) -> None:
+def write_png(report: Report, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")  # files only: no display needed (CI)
@@ -17,7 +22,9 @@ def write_png(report: dict, path: Path) -> None:
     classes = np.arange(len(dev))
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     width = 0.4
-    as_pct = lambda rows: [100 * (r["retention"] or 0) for r in rows]  # noqa: E731
+    # rows: per-class entries of the report's JSON
+    as_pct: Callable[[list[dict[str, Any]]], list[float]] = lambda rows: [  # noqa: E731
+        100 * (r["retention"] or 0) for r in rows]
     left.bar(classes - width / 2, as_pct(dev), width, label="device")
     left.bar(classes + width / 2, as_pct(ref), width, label="reference")
     left.set_xticks(classes)

@@ -5,12 +5,18 @@ The file it writes, kept.npz, is defined in drip_tiny/datasets/kept_samples.py.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from drip_tiny.errors import LinkError
 
+if TYPE_CHECKING:
+    from drip_tiny.link.client import Device
 
-def read_store(device) -> dict:
+
+# Any: arrays and numpy scalars by name, as np.savez takes them (kept.npz's fields)
+def read_store(device: Device) -> dict[str, Any]:
     """Every stored sample (STORE_LIST, then STORE_READ each), in store order."""
     ident = device.identify()
     entries = device.store_list()

@@ -15,15 +15,21 @@ Without --drip-port or --drip-board, tests using the fixtures are skipped.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from drip_tiny.emulator.launch import EmulatedBoard
+    from drip_tiny.link.client import Device
 
 SKIP_REASON = ("no device: pass --drip-port URL (a connected board) or --drip-board "
                "host|mps2-an386 --drip-image DIR (an emulated one)")
 
 
-def pytest_addoption(parser):
+def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("drip_tiny", "drip-tiny hardware in the loop")
     group.addoption("--drip-port", default=None, metavar="URL",
                     help="serial port or pyserial URL of a board running drip-tiny firmware")
@@ -39,7 +45,7 @@ def pytest_addoption(parser):
 
 
 @pytest.fixture(scope="session")
-def drip_run(request) -> Path:
+def drip_run(request: pytest.FixtureRequest) -> Path:
     """The --drip-run directory (skips the test without it)."""
     run = request.config.getoption("--drip-run")
     if run is None:
@@ -48,7 +54,7 @@ def drip_run(request) -> Path:
 
 
 @pytest.fixture(scope="session")
-def drip_device(request):
+def drip_device(request: pytest.FixtureRequest) -> Iterator[Device]:
     """A connected drip_tiny.link.Device, identified (and checked against --drip-run)."""
     from drip_tiny.link.client import Device, open_port
 
@@ -59,7 +65,7 @@ def drip_device(request):
     if not port and not board:
         pytest.skip(SKIP_REASON)
     timeout = config.getoption("--drip-timeout")
-    emulated = None
+    emulated: EmulatedBoard | None = None
     if board:
         from drip_tiny.boards import load_board
         from drip_tiny.emulator.images import default_image_dir, resolve_image

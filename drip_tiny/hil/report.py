@@ -8,6 +8,9 @@ and per predicted class), latency per stage in cycles and in ms at the board's c
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import Any, TypedDict
+
 import numpy as np
 
 from drip_tiny.hil.stream import FIELDS, StreamResult
@@ -15,8 +18,29 @@ from drip_tiny.link import protocol as p
 
 STAGES = ("inference", "drip", "store")
 
+# The report: the JSON object `drip-tiny hil --json` writes. The hil command adds keys
+# (raw_link) and the writers read it back by key, so it is a plain JSON object here.
+Report = dict[str, Any]
 
-def _record(i: int, got: p.Classification, result: StreamResult) -> dict:
+
+class StageCost(TypedDict):
+    mean: float
+    min: int
+    max: int
+    samples: int
+    ms: float | None  # None: no clock (QEMU counts instructions)
+
+
+# Per predicted class; retention None: no sample predicted as it. ("class" is a keyword,
+# so the functional form.)
+ClassRetention = TypedDict("ClassRetention", {"class": int, "samples": int, "kept": int,
+                                              "retention": float | None})
+
+
+def _record(i: int, got: p.Classification, result: StreamResult) -> dict[str, object]:
+    # stream_samples set the reference answers
+    assert (result.expected_predicted is not None and result.expected_logits is not None
+            and result.expected_drips is not None and result.expected_keep is not None)
     return {
         "index": i,
         "label": None if result.labels is None else result.labels[i],
@@ -33,18 +57,18 @@ def _record(i: int, got: p.Classification, result: StreamResult) -> dict:
     }
 
 
-def _stage(values, clock_hz: int) -> dict | None:
-    values = [v for v in values if v is not None]
-    if not values:
+def _stage(values: Iterable[int | None], clock_hz: int) -> StageCost | None:
+    counted = [v for v in values if v is not None]
+    if not counted:
         return None
-    mean = float(np.mean(values))
-    return {"mean": mean, "min": int(min(values)), "max": int(max(values)),
-            "samples": len(values),
+    mean = float(np.mean(counted))
+    return {"mean": mean, "min": int(min(counted)), "max": int(max(counted)),
+            "samples": len(counted),
             "ms": 1e3 * mean / clock_hz if clock_hz else None}
 
 
-def _per_class(predicted, keep, classes: int) -> list[dict]:
-    out = []
+def _per_class(predicted: np.ndarray, keep: np.ndarray, classes: int) -> list[ClassRetention]:
+    out: list[ClassRetention] = []
     for c in range(classes):
         rows = predicted == c
         n = int(rows.sum())
@@ -54,9 +78,11 @@ def _per_class(predicted, keep, classes: int) -> list[dict]:
 
 
 def build_report(result: StreamResult, identity: p.Identity, *, source: str,
-                 retransmissions: int | None = None) -> dict:
+                 retransmissions: int | None = None) -> Report:
     """Everything `drip-tiny hil` writes; the keys of StreamResult.summary() included."""
     n = result.samples
+    # stream_samples set the reference answers
+    assert result.expected_predicted is not None and result.expected_keep is not None
     records = [_record(i, got, result) for i, got in enumerate(result.device)]
     dev_pred = np.array([c.predicted for c in result.device], dtype=int)
     dev_keep = np.array([c.keep for c in result.device], dtype=bool)
@@ -65,7 +91,7 @@ def build_report(result: StreamResult, identity: p.Identity, *, source: str,
     wrong = {f: {m["index"] for m in result.mismatches if m["field"] == f} for f in FIELDS}
     clock = identity.clock_hz
     summary = result.summary()
-    report = dict(summary)
+    report: Report = dict(summary)
     seconds = result.seconds
     moved = result.bytes_sent + result.bytes_received
     stored_cycles = [c.cycles_store for c in result.device
@@ -107,11 +133,11 @@ def build_report(result: StreamResult, identity: p.Identity, *, source: str,
     return report
 
 
-def _pct(v) -> str:
+def _pct(v: float | None) -> str:
     return "-" if v is None else f"{100 * v:.1f}%"
 
 
-def _cost(stage: dict | None, unit: str) -> tuple[str, str, str]:
+def _cost(stage: StageCost | None, unit: str) -> tuple[str, str, str]:
     if stage is None:
         return "-", "-", "-"
     ms = "-" if stage["ms"] is None else f"{stage['ms']:.3f}"
@@ -123,17 +149,18 @@ def _table(rows: list[list[str]], markdown: bool) -> list[str]:
         out = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
         return out + ["| " + " | ".join(r) + " |" for r in rows[1:]]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    fmt = lambda r: "  ".join(c.rjust(w) if j else c.ljust(w)  # noqa: E731
-                              for j, (c, w) in enumerate(zip(r, widths)))
+    fmt: Callable[[list[str]], str] = lambda r: "  ".join(  # noqa: E731
+        c.rjust(w) if j else c.ljust(w) for j, (c, w) in enumerate(zip(r, widths)))
     return [fmt(rows[0]), "  ".join("-" * w for w in widths)] + [fmt(r) for r in rows[1:]]
 
 
-def render(report: dict, markdown: bool = False, max_mismatches: int = 10) -> str:
+def render(report: Report, markdown: bool = False, max_mismatches: int = 10) -> str:
     """The report as terminal text (aligned tables) or Markdown."""
     ident = report["identity"]
     n = report["samples"]
-    lines = []
-    h = (lambda t: ["", f"## {t}", ""]) if markdown else (lambda t: ["", t])
+    lines: list[str] = []
+    h: Callable[[str], list[str]] = (
+        (lambda t: ["", f"## {t}", ""]) if markdown else (lambda t: ["", t]))
     title = f"{ident['board']} ({ident['firmware']}): {n} samples of {report['source']}"
     lines.append(f"# drip-tiny hil: {title}" if markdown else title)
     ok = not report["mismatches"]

@@ -23,10 +23,13 @@ kept sample was being stored can store it twice, which the event's `stored` coun
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NotRequired, SupportsInt, TypedDict, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from drip_tiny.drip.thresholds import Thresholds
 from drip_tiny.errors import ConfigError, DeviceError, LinkError
@@ -40,6 +43,63 @@ CHECK_EVERY = 100  # samples between STATISTICS checks for a silent reset
 DEFAULT_WINDOW = 8  # CLASSIFY in flight (the firmware keeps 8 replies; docs/hil.md)
 RECOVER_SECONDS = 10.0  # how long a silent device may take to come back after a reset
 FIELDS = ("predicted", "logits", "drips", "decision")
+
+Progress = Callable[[int], object]  # told how many more samples were answered (tqdm.update)
+
+
+class Mismatch(TypedDict):
+    """One field of one answer that differs from the reference."""
+    index: int
+    field: str  # one of FIELDS
+    device: object  # the field's value: an int, a list of logits, a float or a bool
+    reference: object
+
+
+class ResetEvent(TypedDict):
+    """A device reset or a recovery during a stream (_on_reset)."""
+    index: int
+    context: str
+    reason: str
+    reset: bool
+    classified: int
+    expected_classified: int
+    stored_before_stream: int
+    stored_now: int
+    stored_by_stream: int
+    duplicate_stores: int | None  # None: the store does not stop when full
+
+
+class Summary(TypedDict):
+    """StreamResult.summary(): the short totals."""
+    samples: int
+    agree: int
+    mismatches: list[Mismatch]
+    accuracy: float | None
+    kept: int
+    discarded: int
+    storage_savings: float
+    stored: int
+    store_failures: int
+    store_full: int
+    cycles_inference: float | None
+    cycles_drip: float | None
+    cycles_store_when_stored: float | None
+    seconds: float
+    samples_per_second: float | None
+    resets: list[ResetEvent]
+
+
+class RawLink(TypedDict):
+    """measure_raw_link's rates."""
+    frames: int
+    window: int
+    seconds: float
+    cpu_seconds: float
+    frames_per_second: float
+    bytes_per_second: float
+    bytes_sent: int
+    bytes_received: int
+    harness_fraction: NotRequired[float | None]  # the hil command adds it
 
 
 @dataclass(frozen=True)
@@ -79,8 +139,8 @@ class StreamResult:
     expected_logits: np.ndarray | None = None
     expected_drips: np.ndarray | None = None
     expected_keep: np.ndarray | None = None
-    mismatches: list[dict] = field(default_factory=list)
-    resets: list[dict] = field(default_factory=list)
+    mismatches: list[Mismatch] = field(default_factory=list)
+    resets: list[ResetEvent] = field(default_factory=list)
     seconds: float = 0.0
     cpu_seconds: float = 0.0  # this process's CPU time while streaming (all its threads)
     window: int = 1  # CLASSIFY requests in flight (the device's replay depth caps it)
@@ -89,16 +149,16 @@ class StreamResult:
     bytes_received: int = 0
     retransmissions: int = 0
 
-    def summary(self) -> dict:
+    def summary(self) -> Summary:
         """The short totals (the full report is drip_tiny.hil.report.build_report)."""
         kept = sum(c.keep for c in self.device)
         stored = sum(c.store_result is p.StoreResult.STORED for c in self.device)
         failures = sum(c.store_result is p.StoreResult.ERROR for c in self.device)
         predicted = np.array([c.predicted for c in self.device])
 
-        def mean(values):
-            values = [v for v in values if v is not None]
-            return float(np.mean(values)) if values else None
+        def mean(values: Iterable[int | None]) -> float | None:
+            counted = [v for v in values if v is not None]
+            return float(np.mean(counted)) if counted else None
 
         n = max(1, self.samples)
         accuracy = None
@@ -123,7 +183,8 @@ class StreamResult:
         }
 
 
-def expected_answers(run: Path, q: np.ndarray, reference: RunReference):
+def expected_answers(run: Path, q: np.ndarray, reference: RunReference
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(predicted, logits, drips, keep) of the Python int8 reference for int8 samples q."""
     from drip_tiny.drip.run_model import int8_gradcam_for_run
 
@@ -132,9 +193,10 @@ def expected_answers(run: Path, q: np.ndarray, reference: RunReference):
     return scored.predicted, scored.logits, scored.drips.astype(np.float32), keep
 
 
-def compare(i: int, got: p.Classification, predicted, logits, drips, keep) -> list[dict]:
+def compare(i: int, got: p.Classification, predicted: SupportsInt, logits: npt.ArrayLike,
+            drips: float | np.floating, keep: object) -> list[Mismatch]:
     """The fields of one answer that differ from the reference beyond tolerance."""
-    out = []
+    out: list[Mismatch] = []
     if got.predicted != predicted:
         out.append({"index": i, "field": "predicted", "device": got.predicted,
                     "reference": int(predicted)})
@@ -153,7 +215,8 @@ def compare(i: int, got: p.Classification, predicted, logits, drips, keep) -> li
 _compare = compare  # the name issue 7's callers used
 
 
-def split_inputs(run: Path, split: str, limit: int | None = None):
+def split_inputs(run: Path, split: str,
+                 limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(float x, labels) of a run's split, the first `limit` samples."""
     x, y = rundir.load_split(run, split)
     if limit is not None:
@@ -165,7 +228,7 @@ def load_samples(path: Path) -> np.ndarray:
     """An .npy of inputs: float (the dataset's scale) or int8 (already quantized)."""
     path = Path(path)
     try:
-        x = np.load(path, allow_pickle=False)
+        x: np.ndarray = np.load(path, allow_pickle=False)  # an .npy: one array
     except (OSError, ValueError) as e:
         raise ConfigError(f"cannot read {path} as an .npy array: {e}") from e
     if x.dtype != np.int8 and not np.issubdtype(x.dtype, np.floating):
@@ -190,7 +253,8 @@ def quantize_inputs(x: np.ndarray, ident: p.Identity) -> np.ndarray:
     return q
 
 
-def handshake(device: Device, reference: RunReference, check_thresholds: bool = True):
+def handshake(device: Device, reference: RunReference,
+              check_thresholds: bool = True) -> p.Identity:
     ident = device.identify()
     check_identity(ident, reference.model_hash,
                    reference.thresholds_hash if check_thresholds else None)
@@ -198,7 +262,7 @@ def handshake(device: Device, reference: RunReference, check_thresholds: bool = 
 
 
 def stream_split(device: Device, run: Path, split: str = "production",
-                 limit: int | None = None, progress=None,
+                 limit: int | None = None, progress: Progress | None = None,
                  check_thresholds: bool = True, window: int = DEFAULT_WINDOW) -> StreamResult:
     """Identify (refusing another model or other thresholds), then send every sample of the
     split (the first `limit`), comparing each answer with the reference."""
@@ -207,7 +271,9 @@ def stream_split(device: Device, run: Path, split: str = "production",
                           check_thresholds=check_thresholds, window=window)
 
 
-def stream_samples(device: Device, run: Path, x: np.ndarray, labels=None, *, progress=None,
+def stream_samples(device: Device, run: Path, x: np.ndarray,
+                   labels: Sequence[int] | np.ndarray | None = None, *,
+                   progress: Progress | None = None,
                    check_thresholds: bool = True, check_every: int = CHECK_EVERY,
                    recover_seconds: float = RECOVER_SECONDS,
                    window: int = DEFAULT_WINDOW) -> StreamResult:
@@ -240,6 +306,7 @@ class _Tracker:
     def __init__(self, device: Device):
         self.baseline = device.statistics().classified
         self.answered = 0
+        assert device.identity is not None  # _stream runs after the handshake
         self.stored = device.identity.stored
 
     def expected(self) -> int:
@@ -249,9 +316,16 @@ class _Tracker:
         self.baseline = classified - self.answered
 
 
-def _stream(device, reference, q, result, progress, check_thresholds, check_every,
-            recover_seconds, window) -> None:
+def _stream(device: Device, reference: RunReference, q: np.ndarray, result: StreamResult,
+            progress: Progress | None, check_thresholds: bool, check_every: int,
+            recover_seconds: float, window: int) -> None:
     from drip_tiny.link.classify_window import ClassifyPipeline
+
+    ref_predicted, ref_logits = result.expected_predicted, result.expected_logits
+    ref_drips, ref_keep = result.expected_drips, result.expected_keep
+    # stream_samples sets the reference answers before it streams
+    assert (ref_predicted is not None and ref_logits is not None and ref_drips is not None
+            and ref_keep is not None)
 
     n = len(q)
     tracker = _Tracker(device)
@@ -310,18 +384,20 @@ def _stream(device, reference, q, result, progress, check_thresholds, check_ever
             probes_lost = pipe.probes_lost
             check_due = True
         if answer.index is None:
-            if answer.result is not None and answer.result.classified != answer.expected:
+            # A probe's answer is its STATISTICS (None while it has none)
+            if (isinstance(answer.result, p.Statistics)
+                    and answer.result.classified != answer.expected):
                 check_due = True  # a reset, or a lost sample: the drained check tells
             continue
         i, got = answer.index, answer.result
+        assert isinstance(got, p.Classification)  # a sample's answer: its CLASSIFY reply
         answers[i] = got
         last_answered = max(last_answered, i)
         result.samples += 1
         tracker.answered += 1
         kept_stored += got.store_result is p.StoreResult.STORED
-        result.mismatches += compare(i, got, result.expected_predicted[i],
-                                     result.expected_logits[i], result.expected_drips[i],
-                                     result.expected_keep[i])
+        result.mismatches += compare(i, got, ref_predicted[i], ref_logits[i], ref_drips[i],
+                                     ref_keep[i])
         if answer.resent:
             check_due = True
             trouble = trouble or ("statistics check", i)  # where the loss showed
@@ -329,7 +405,8 @@ def _stream(device, reference, q, result, progress, check_thresholds, check_ever
             check_due = True
         if progress is not None:
             progress(1)
-    result.device = answers
+    # The loop ends only once every sample was answered.
+    result.device = cast("list[p.Classification]", answers)
     result.mismatches.sort(key=lambda m: m["index"])
     result.seconds = time.perf_counter() - start
     result.retransmissions = device.retransmissions - retransmissions
@@ -352,8 +429,9 @@ def _wait_for_device(device: Device, seconds: float) -> bool:
         device.retries = retries
 
 
-def _on_reset(device, reference, check_thresholds, index, context, tracker, kept_stored,
-              classified=None) -> dict:
+def _on_reset(device: Device, reference: RunReference, check_thresholds: bool, index: int,
+              context: str, tracker: _Tracker, kept_stored: int,
+              classified: int | None = None) -> ResetEvent:
     """Re-identify (the hashes must still match), rebase the counter, describe the event."""
     expected = tracker.expected()
     ident = handshake(device, reference, check_thresholds)
@@ -378,7 +456,7 @@ def _on_reset(device, reference, check_thresholds, index, context, tracker, kept
 
 
 def measure_raw_link(device: Device, sample: bytes, frames: int = 100,
-                     window: int = DEFAULT_WINDOW) -> dict:
+                     window: int = DEFAULT_WINDOW) -> RawLink:
     """The link's own rate on this port, without the model: CLASSIFY frames one byte
     shorter than a sample, which the firmware rejects (ERR_SAMPLE_SIZE) before running
     anything, with an error reply about as long as a CLASSIFY reply, sent with the same
