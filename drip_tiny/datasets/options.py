@@ -22,5 +22,6 @@ class LoadOptions:
     def from_json(cls, data: dict[str, Any]) -> LoadOptions:
         """The inverse of to_json; keys missing from older metadata keep their defaults."""
         known = {f.name for f in fields(cls)}
-        values: dict[str, Any] = {k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items() if k in known}
+        values: dict[str, Any] = {k: (tuple(v) if isinstance(v, list) else v)
+                                  for k, v in data.items() if k in known}
         return cls(**values)

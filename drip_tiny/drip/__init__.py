@@ -69,7 +69,8 @@ if TYPE_CHECKING:
     from drip_tiny.drip.float_gradcam import FloatGradCam
 
 
-def __getattr__(name: str) -> type[FloatGradCam]:  # FloatGradCam imports TensorFlow: only when asked for
+# FloatGradCam imports TensorFlow: only when asked for.
+def __getattr__(name: str) -> type[FloatGradCam]:
     if name == "FloatGradCam":
         from drip_tiny.drip.float_gradcam import FloatGradCam
 

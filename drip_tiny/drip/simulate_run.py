@@ -107,7 +107,8 @@ def simulate_run(run: Path, split: str = "production", thresholds_file: Path | N
     scores = score_split(run, split, path=path or thresholds.path, variant=thresholds.variant,
                          progress=progress)
     keep = thresholds.decide(scores.predicted, scores.drips)
-    samples: list[SampleResult] = [{"index": int(scores.indices[i]), "true_class": int(scores.labels[i]),
-                "predicted_class": int(scores.predicted[i]), "drips": float(scores.drips[i]),
-                "keep": bool(keep[i])} for i in range(len(keep))]
+    samples: list[SampleResult] = [
+        {"index": int(scores.indices[i]), "true_class": int(scores.labels[i]),
+         "predicted_class": int(scores.predicted[i]), "drips": float(scores.drips[i]),
+         "keep": bool(keep[i])} for i in range(len(keep))]
     return {"summary": summarize(scores, keep, thresholds, class_names), "samples": samples}

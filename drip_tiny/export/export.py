@@ -107,7 +107,8 @@ def _project_files(root: Path) -> list[str]:
 
 
 def export_project(run: str | Path, board: str | Board, out: str | Path, *, force: bool = False,
-                   build: bool = True, firmware_root: str | Path | None = None, jobs: int = 2, optimize: str = "speed",
+                   build: bool = True, firmware_root: str | Path | None = None, jobs: int = 2,
+                   optimize: str = "speed",
                    log: Callable[[str], None] | None = None) -> ExportResult:
     """Write the firmware project of `run` for `board` into `out` and, with build and the
     toolchain present, build it and check its memory report.

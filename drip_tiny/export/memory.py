@@ -308,7 +308,8 @@ def _region_of(address: int, board: Board) -> MemoryRegion | None:
     return None
 
 
-def _partition(totals: Mapping[str | None, int], total: int, named: list[tuple[str, tuple[str, ...], str]],
+def _partition(totals: Mapping[str | None, int], total: int,
+               named: list[tuple[str, tuple[str, ...], str]],
                rest: tuple[str, str]) -> list[Part]:
     parts = [Part(name, sum(totals.get(k, 0) for k in keys), source)
              for name, keys, source in named]
