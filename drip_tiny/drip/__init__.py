@@ -20,6 +20,8 @@ May import codegen, tflite, run and datasets, and TensorFlow (drip_tiny.tf_seam)
 the float path. Never imports link, hil, emulator or the commands.
 """
 
+from __future__ import annotations
+
 from typing import TYPE_CHECKING
 
 from drip_tiny.drip.int8_gradcam import (
