@@ -17,6 +17,8 @@ import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from types import FrameType
+from typing import NoReturn
 
 from drip_tiny import __version__, child_processes
 from drip_tiny.commands import SUBCOMMANDS
@@ -43,9 +45,9 @@ def _stop_on_signals() -> Iterator[None]:
     """The first SIGINT, SIGTERM or SIGHUP raises (KeyboardInterrupt, Stopped); a second
     one while the first unwinds kills the children and exits at once. A signal the
     caller ignores (nohup ignores SIGHUP) stays ignored."""
-    raised = []
+    raised: list[int] = []
 
-    def handler(signum, frame):
+    def handler(signum: int, frame: FrameType | None) -> NoReturn:
         if raised:
             child_processes.kill_all()
             name = signal.Signals(signum).name

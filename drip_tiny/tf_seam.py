@@ -8,6 +8,7 @@ outputs in reverse order: set TF_USE_LEGACY_KERAS before TensorFlow is first imp
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from drip_tiny.native_stderr import capture_fd2
 
@@ -16,7 +17,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ["TF_USE_LEGACY_KERAS"] = "1"
 
 
-def _import_tf():
+# TensorFlow, tf_keras and tfmot have no type information: they are Any here, and so are
+# the Keras models and tensors the rest of drip_tiny gets from them.
+def _import_tf() -> tuple[Any, Any]:
     import tensorflow
     import tf_keras
 
@@ -30,7 +33,7 @@ def _import_tf():
 tf.get_logger().setLevel("ERROR")
 
 
-def tfmot():
+def tfmot() -> Any:
     """tensorflow_model_optimization, imported on first use (it is slow to import)."""
     import tensorflow_model_optimization as module
 

@@ -8,13 +8,14 @@ of command offers only the boards it can use.
 from __future__ import annotations
 
 import argparse
-from typing import Literal
+from typing import Final, Literal
 
 from drip_tiny.boards import DEFAULT_BOARD, board_names, load_board
 
-ANY = "any"  # export: every board drip-tiny can build for
-EMULATED = "emulated"  # emulate, hil/pull/send-thresholds --board: started on this machine
-FLASHABLE = "flashable"  # flash: a real board with a flash method
+# Final, so each name has its Literal type and passes as a Kind.
+ANY: Final = "any"  # export: every board drip-tiny can build for
+EMULATED: Final = "emulated"  # emulate, hil/pull/send-thresholds --board: started on this machine
+FLASHABLE: Final = "flashable"  # flash: a real board with a flash method
 Kind = Literal["any", "emulated", "flashable"]
 
 _WHAT = {ANY: "target board", EMULATED: "start this emulated board",

@@ -17,15 +17,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from drip_tiny.commands.board_argument import EMULATED, add_board_argument
+
+if TYPE_CHECKING:
+    from drip_tiny.link.client import Device
 
 DEFAULT_BOARD_HELP = ""
 
 
 @dataclass
 class Link:
-    device: object  # link.client.Device, connected and identified on first use
+    device: Device  # connected and identified on first use
     where: str  # the port, or "emulated, IMAGE"
     flash_file: Path | None = None  # the host board's flash file (kept after the command)
 

@@ -6,11 +6,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from drip_tiny.commands.device_argument import add_device_arguments, connected_device
 from drip_tiny.commands.run_argument import FITTED, add_run_argument, resolve_run
 from drip_tiny.run.splits import SPLIT_NAMES
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from drip_tiny.link.client import Device
 
 NAME = "hil"
 HELP = "stream a split to a device (real or emulated) and check every answer bit for bit"
@@ -53,7 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="JUnit XML: one testcase per sample, a failure per mismatch")
 
 
-def _inputs(args):
+def _inputs(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray | None, str]:
     from drip_tiny.hil.stream import load_samples, split_inputs
 
     if args.samples is not None:
@@ -65,7 +72,8 @@ def _inputs(args):
     return x, y, f"the {args.split} split"
 
 
-def _stream(device, args) -> dict:
+# The report is a JSON object: dict[str, Any], its values whatever build_report put there.
+def _stream(device: Device, args: argparse.Namespace) -> dict[str, Any]:
     from tqdm import tqdm
 
     from drip_tiny.hil.report import build_report
@@ -78,10 +86,12 @@ def _stream(device, args) -> dict:
               disable=not sys.stderr.isatty()) as bar:
         result = stream_samples(device, args.run, x, y, progress=bar.update,
                                 window=args.window)
+    assert device.identity is not None  # stream_samples identifies it (again after a reset)
     report = build_report(result, device.identity, source=source)
     if args.raw_link and result.samples:
         from drip_tiny.errors import LinkError
 
+        assert result.inputs is not None  # stream_samples records every sample it sent
         try:
             raw = measure_raw_link(device, result.inputs[0].tobytes(), args.raw_link,
                                    window=result.window)
@@ -96,12 +106,13 @@ def _stream(device, args) -> dict:
     return report
 
 
-def _writers(args, report: dict) -> dict:
+def _writers(args: argparse.Namespace,
+             report: dict[str, Any]) -> dict[Path, Callable[[Path], object]]:
     from drip_tiny.hil.junit import junit_xml
     from drip_tiny.hil.plot import write_png
     from drip_tiny.hil.report import render
 
-    files = {}
+    files: dict[Path, Callable[[Path], object]] = {}
     if args.json is not None:
         files[args.json] = lambda p: p.write_text(json.dumps(report, indent=1) + "\n")
     if args.markdown is not None:

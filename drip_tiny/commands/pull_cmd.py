@@ -35,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
     with connected_device(args) as link:
         kept = read_store(link.device)
         ident = link.device.identity
+        assert ident is not None  # read_store identified the device first
     replace_files({out: lambda p: save_kept(p, kept)})
     n = len(kept["x"])
     counts = ", ".join(f"{c}: {int((kept['predicted'] == c).sum())}"

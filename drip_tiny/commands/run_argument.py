@@ -48,7 +48,8 @@ def resolve_run(args: argparse.Namespace, needs: str) -> Path:
     """args.run if given; otherwise the discovered run, announced on stderr and stored in
     args.run so the rest of the command reads it as if typed."""
     if args.run is not None:
-        return args.run
+        given: Path = args.run  # argparse's type=Path
+        return given
     found = find_run(needs)
     prog = " ".join(filter(None, ("drip-tiny", getattr(args, "command", None))))
     print(f"{prog}: using run {found.path} ({found.reason})", file=sys.stderr)

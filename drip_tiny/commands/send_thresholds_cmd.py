@@ -4,9 +4,14 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from drip_tiny.commands.device_argument import add_device_arguments, connected_device
 from drip_tiny.commands.run_argument import FITTED, add_run_argument, resolve_run
+
+if TYPE_CHECKING:
+    from drip_tiny.hil.thresholds_update import RunThresholds, ThresholdsChange
+    from drip_tiny.link.client import Device
 
 NAME = "send-thresholds"
 HELP = "send a run's DRIP thresholds to a running device (no reflash), or --reset them"
@@ -30,13 +35,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "image (RUN still names the model the device must run)")
 
 
-def _apply(device, run, reset: bool):
+def _apply(device: Device, run: RunThresholds, reset: bool) -> ThresholdsChange:
     from drip_tiny.hil.thresholds_update import reset_thresholds, send_run_thresholds
 
     return reset_thresholds(device, run) if reset else send_run_thresholds(device, run)
 
 
-def _print_change(change, run, where: str) -> None:
+def _print_change(change: ThresholdsChange, run: RunThresholds, where: str) -> None:
     t = run.thresholds
     head = f"{change.board} ({where}), model {change.model_hash:08x}"
     if not change.sent:

@@ -30,7 +30,7 @@ def _image_size(text: str) -> tuple[int, int]:
         size = (size[0], size[0])
     if len(size) != 2 or min(size) < 1:
         raise argparse.ArgumentTypeError(f"expected HxW such as 32x32 or a single size, got {text!r}")
-    return size  # type: ignore[return-value]
+    return size
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -36,7 +36,7 @@ def load_dataset(name: str, data_dir: str | Path | None = None,
     return loader(Path(data_dir) if data_dir is not None else None, options or LoadOptions())
 
 
-def dataset_fingerprint(dataset: Dataset) -> dict:
+def dataset_fingerprint(dataset: Dataset) -> dict[str, int | str]:
     """Sizes and a label hash: enough to notice that the files behind a run have changed,
     which would make its saved split indices point at other samples."""
     import hashlib

@@ -32,13 +32,13 @@ class Dataset:
     x_test: np.ndarray | None = None
     y_test: np.ndarray | None = None
     source: str = ""
-    notes: dict = field(default_factory=dict)
+    notes: dict[str, object] = field(default_factory=dict)  # JSON values, kept in metadata
 
     def __post_init__(self) -> None:
         _check_pair(self.name, "pool", self.x_pool, self.y_pool, len(self.class_names))
         if (self.x_test is None) != (self.y_test is None):
             raise ValueError("x_test and y_test must both be given or both be None")
-        if self.x_test is not None:
+        if self.x_test is not None and self.y_test is not None:  # both or neither, checked above
             _check_pair(self.name, "test", self.x_test, self.y_test, len(self.class_names))
             if self.x_test.shape[1:] != self.x_pool.shape[1:]:
                 raise DatasetError(

@@ -14,6 +14,7 @@ import pickle
 import tarfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -31,7 +32,7 @@ _HINT = ("Pass --data-dir pointing at the extracted cifar-10-batches-py folder (
          "test_batch, batches.meta) or at a folder holding cifar-10-python.tar.gz.")
 
 
-def _unpickle(raw: bytes, where: str) -> dict:
+def _unpickle(raw: bytes, where: str) -> dict[Any, Any]:  # whatever the pickle holds
     try:
         obj = pickle.load(io.BytesIO(raw), encoding="bytes")
     except Exception as exc:  # pickle raises many types on corrupt input
@@ -91,7 +92,7 @@ def load(data_dir: Path | None, options: LoadOptions) -> Dataset:
     x_pool = np.concatenate([p[0] for p in parts])
     y_pool = np.concatenate([p[1] for p in parts])
     x_test, y_test = _decode_batch(read(TEST_BATCH), f"{source}/{TEST_BATCH}")
-    class_names = DEFAULT_CLASSES
+    class_names: tuple[str, ...] = DEFAULT_CLASSES
     try:
         meta = _unpickle(read(META), f"{source}/{META}")
         names = meta.get(b"label_names")

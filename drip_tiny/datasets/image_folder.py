@@ -34,8 +34,8 @@ def read_image(path: Path, size: tuple[int, int], color: str) -> np.ndarray:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as img:
-            img = img.convert("RGB" if color == "rgb" else "L")
+        with Image.open(path) as opened:
+            img = opened.convert("RGB" if color == "rgb" else "L")
             img = img.resize((size[1], size[0]), Image.Resampling.BILINEAR)
             pixels = np.asarray(img, dtype=np.float32) / 255.0
     except (UnidentifiedImageError, OSError, ValueError) as exc:

@@ -13,16 +13,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from drip_tiny.errors import ConfigError
 
 
-def save_kept(path: Path, kept: dict) -> None:
+def save_kept(path: Path, kept: dict[str, npt.ArrayLike]) -> None:
     with open(path, "wb") as f:
-        np.savez(f, **kept)
+        # The keys are array names; mypy matches the ** against savez's allow_pickle: bool.
+        np.savez(f, **kept)  # type: ignore[arg-type]
 
 
-def load_extra(path: Path, sample_shape: tuple[int, ...], num_classes: int):
+def load_extra(path: Path, sample_shape: tuple[int, ...], num_classes: int
+               ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64], str]:
     """(x float32 in the dataset's scale, y, label source) from a kept.npz."""
     path = Path(path)
     try:

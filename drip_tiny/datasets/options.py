@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -12,13 +13,15 @@ class LoadOptions:
     words: tuple[str, ...] | None = None  # speech-commands: the words to keep (default: all)
     max_per_class: int | None = None  # keep at most this many samples per class and split
 
-    def to_json(self) -> dict:
+    # JSON objects are dict[str, Any]: their values are whatever json.loads produced.
+    def to_json(self) -> dict[str, Any]:
         """Plain JSON types (tuples as lists), as recorded in a run's metadata."""
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
 
     @classmethod
-    def from_json(cls, data: dict) -> LoadOptions:
+    def from_json(cls, data: dict[str, Any]) -> LoadOptions:
         """The inverse of to_json; keys missing from older metadata keep their defaults."""
         known = {f.name for f in fields(cls)}
-        values = {k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items() if k in known}
+        values: dict[str, Any] = {k: (tuple(v) if isinstance(v, list) else v)
+                                  for k, v in data.items() if k in known}
         return cls(**values)

@@ -20,6 +20,10 @@ May import codegen, tflite, run and datasets, and TensorFlow (drip_tiny.tf_seam)
 the float path. Never imports link, hil, emulator or the commands.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from drip_tiny.drip.int8_gradcam import (
     Int8GradCam,
     Int8Map,
@@ -63,7 +67,12 @@ __all__ = [
 ]
 
 
-def __getattr__(name):  # FloatGradCam imports TensorFlow: only when asked for
+if TYPE_CHECKING:
+    from drip_tiny.drip.float_gradcam import FloatGradCam
+
+
+# FloatGradCam imports TensorFlow: only when asked for.
+def __getattr__(name: str) -> type[FloatGradCam]:
     if name == "FloatGradCam":
         from drip_tiny.drip.float_gradcam import FloatGradCam
 

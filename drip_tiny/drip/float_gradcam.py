@@ -8,6 +8,8 @@ TensorFlow; the int8 path (the device's) does not need it.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from drip_tiny.drip.int8_gradcam import ScoreResult
@@ -20,6 +22,7 @@ from drip_tiny.drip.variants import (
 from drip_tiny.tf_seam import keras, tf
 
 
+# TensorFlow is untyped (tf_seam): its tensors are Any here.
 class FloatGradCam:
     def __init__(self, model: keras.Model, target_layer: str) -> None:
         self.model = with_target_output(logits_model(model), target_layer)
@@ -28,8 +31,8 @@ class FloatGradCam:
         self.map_shape = target_shape
         self.resize_weights = resize_mean_weights(target_shape, input_shape)
 
-    @tf.function(reduce_retracing=True)
-    def _maps(self, x):
+    @tf.function(reduce_retracing=True)  # type: ignore[untyped-decorator]  # TF has no types
+    def _maps(self, x: Any) -> tuple[Any, Any, Any, Any]:
         with tf.GradientTape() as tape:
             logits, target = self.model(x, training=False)
             predicted = tf.argmax(logits, axis=1, output_type=tf.int32)
@@ -42,7 +45,7 @@ class FloatGradCam:
         cam = tf.nn.relu(tf.reduce_sum(alpha * target, axis=-1))
         return logits, predicted, cam, grads
 
-    def maps(self, x: np.ndarray, batch_size: int = 256):
+    def maps(self, x: np.ndarray, batch_size: int = 256) -> tuple[np.ndarray, ...]:
         """(logits, predicted, ReLU'd maps (N, *map_shape), dy_c/dA (N, *target shape))."""
         parts = [self._maps(tf.constant(x[i:i + batch_size], dtype=tf.float32))
                  for i in range(0, len(x), batch_size)]

@@ -28,6 +28,7 @@ the exact derivative of the float head evaluated on the int8 activations the dev
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -57,7 +58,8 @@ def round_shift(values: np.ndarray, shift: int) -> np.ndarray:
         return values
     half = np.int64(1) << np.int64(shift - 1)
     mag = (np.abs(values) + half) >> np.int64(shift)
-    return np.where(values < 0, -mag, mag)
+    rounded: np.ndarray = np.where(values < 0, -mag, mag)  # numpy's stubs say Any
+    return rounded
 
 
 def normalize(values: np.ndarray, bits: int) -> tuple[np.ndarray, int]:
@@ -207,7 +209,7 @@ def _step(info: ModelInfo, op: OperatorInfo, current: int) -> HeadStep:
         activation = op.name
     if activation not in _ACTIVATIONS_OK:
         raise _refuse(op, out, f"fused activation {activation} is not supported")
-    needs = (out.index,) if activation != "NONE" else ()
+    needs: tuple[int, ...] = (out.index,) if activation != "NONE" else ()
     if op.name in RESHAPE_OPS:  # QUANTIZE int8 -> int8 keeps real values: gradient 1
         return HeadStep(op=op, data_in=data_in, data_out=out)
     if op.name == "FULLY_CONNECTED":
@@ -235,7 +237,8 @@ def _step(info: ModelInfo, op: OperatorInfo, current: int) -> HeadStep:
                     counts=counts, needs=needs)
 
 
-def _fc_step(info, op, data_in, out, activation, needs) -> HeadStep:
+def _fc_step(info: ModelInfo, op: OperatorInfo, data_in: TensorInfo, out: TensorInfo,
+             activation: str, needs: tuple[int, ...]) -> HeadStep:
     w = info.tensors[op.inputs[1]]
     if w.dtype != "INT8" or w.data is None or len(w.shape) != 2:
         raise _refuse(op, out, f"its weights {w.name!r} are not a constant int8 matrix")
@@ -254,7 +257,8 @@ def _fc_step(info, op, data_in, out, activation, needs) -> HeadStep:
                     weight_multipliers=multipliers, needs=needs)
 
 
-def _check_spatial_axes(info, op, data_in, out) -> None:
+def _check_spatial_axes(info: ModelInfo, op: OperatorInfo, data_in: TensorInfo,
+                        out: TensorInfo) -> None:
     axes_tensor = info.tensors[op.inputs[1]] if len(op.inputs) > 1 else None
     if axes_tensor is None or axes_tensor.data is None:
         raise _refuse(op, out, "its reduction axes are not a constant")
@@ -265,7 +269,11 @@ def _check_spatial_axes(info, op, data_in, out) -> None:
                                f"over the spatial axes {list(range(1, rank - 1))} is supported")
 
 
-def pool_geometry(op, data_in, out):
+# Per axis (H, W): stride, filter, pad_before.
+PoolGeometry = tuple[tuple[int, int], tuple[int, int], list[int]]
+
+
+def pool_geometry(op: OperatorInfo, data_in: TensorInfo, out: TensorInfo) -> PoolGeometry:
     """Per axis (H, W): stride, filter, pad_before (TFLite's SAME/VALID rule)."""
     opts = op.options
     strides = (opts.get("strideH", 1), opts.get("strideW", 1))
@@ -279,7 +287,8 @@ def pool_geometry(op, data_in, out):
     return strides, filters, pads
 
 
-def _window_offsets(op, data_in, out):
+def _window_offsets(op: OperatorInfo, data_in: TensorInfo, out: TensorInfo
+                    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """For each filter offset (fy, fx) in row-major order: the input rows/cols each output
     reads and whether they are inside the input."""
     strides, filters, pads = pool_geometry(op, data_in, out)
@@ -293,7 +302,7 @@ def _window_offsets(op, data_in, out):
             yield np.broadcast_to(iy, valid.shape), np.broadcast_to(ix, valid.shape), valid
 
 
-def _pool_counts(op, data_in, out) -> np.ndarray:
+def _pool_counts(op: OperatorInfo, data_in: TensorInfo, out: TensorInfo) -> np.ndarray:
     counts = np.zeros(out.shape[1:3], dtype=np.int64)
     for _, _, valid in _window_offsets(op, data_in, out):
         counts += valid
@@ -319,7 +328,8 @@ def _active(step: HeadStep, values: dict[int, np.ndarray]) -> np.ndarray | int:
     return active.astype(np.int64)
 
 
-def _fc_backward(step, g, scale, exponent, one_hot, cls_index):
+def _fc_backward(step: HeadStep, g: np.ndarray, scale: float, exponent: int, one_hot: bool,
+                 cls_index: int) -> tuple[np.ndarray, float, int]:
     g = g.reshape(-1)
     if one_hot:
         scale *= step.weight_scales[cls_index]
@@ -331,15 +341,16 @@ def _fc_backward(step, g, scale, exponent, one_hot, cls_index):
     return g_in.reshape(step.data_in.shape), scale, exponent
 
 
-def _mean_backward(step, g):
+def _mean_backward(step: HeadStep, g: np.ndarray) -> np.ndarray:
     # MEAN over H,W (or L): every input position receives its channel's gradient.
     channels = step.data_in.shape[-1]
     g = g.reshape(1, *([1] * (len(step.data_in.shape) - 2)), channels)
     return np.broadcast_to(g, step.data_in.shape).copy()
 
 
-def _avg_pool_backward(step, g):
+def _avg_pool_backward(step: HeadStep, g: np.ndarray) -> np.ndarray:
     op, data_in, out = step.op, step.data_in, step.data_out
+    assert step.counts is not None  # _step counts every average pool's windows
     g = g.reshape(out.shape)[0] * (step.lcm // step.counts)[:, :, None]
     g_in = np.zeros(data_in.shape[1:], dtype=np.int64)
     for iy, ix, valid in _window_offsets(op, data_in, out):
@@ -347,7 +358,7 @@ def _avg_pool_backward(step, g):
     return g_in[None]
 
 
-def _max_backward(step, g, x):
+def _max_backward(step: HeadStep, g: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Route each output's gradient to the first maximum of its window (row-major)."""
     data_in, out = step.data_in, step.data_out
     x = x.astype(np.int64).reshape(data_in.shape)

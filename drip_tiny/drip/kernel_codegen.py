@@ -20,7 +20,7 @@ from drip_tiny import __version__
 from drip_tiny.codegen.c_text import c_float, templates
 from drip_tiny.codegen.ops.base import size_of
 from drip_tiny.drip.int8_gradcam import Int8GradCam
-from drip_tiny.drip.int8_head import RESHAPE_OPS, HeadStep, pool_geometry
+from drip_tiny.drip.int8_head import RESHAPE_OPS, HeadStep, Int8Head, pool_geometry
 from drip_tiny.drip.thresholds import Thresholds
 from drip_tiny.errors import ModelError
 from drip_tiny.run.file_names import MODEL_TFLITE
@@ -28,6 +28,9 @@ from drip_tiny.tflite.flatbuffer import TensorInfo
 
 KERNEL_FILES = ("drips_kernel.h", "drips_kernel.c")
 THRESHOLDS_FILE = "drip_thresholds.h"
+
+# What the templates read of one backward block or one C array: names to values of any type.
+TemplateItem = dict[str, object]
 
 
 @dataclass(frozen=True)
@@ -39,14 +42,15 @@ class DripsKernel:
     work_bytes: int
 
 
-def _blocks(cam: Int8GradCam):
+def _blocks(cam: Int8GradCam) -> tuple[list[TemplateItem], list[TensorInfo],
+                                       list[TemplateItem], int, int]:
     """Backward blocks for the template, the head tensors they read, arrays and buffer sizes."""
     head = cam.head
     channels = cam.target.shape[-1]
     first = head.first_op
     head_tensors: list[TensorInfo] = []
-    arrays = []
-    blocks = []
+    arrays: list[TemplateItem] = []
+    blocks: list[TemplateItem] = []
     max_g = int(head.logits.shape[-1])
     max_wide = 1
 
@@ -88,6 +92,7 @@ def _blocks(cam: Int8GradCam):
                                "outputs": outputs, "factor": factor})
             continue
         if name == "FULLY_CONNECTED":
+            assert step.weights is not None and step.weight_multipliers is not None  # _fc_step
             w_name = f"drip_fc{len(arrays)}_weights"
             o, k = step.weights.shape
             arrays.append({"name": w_name, "ctype": "int8_t",
@@ -115,7 +120,7 @@ def _blocks(cam: Int8GradCam):
                 max_g = max(max_g, size_of(step.data_in))
         elif name in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
             strides, filters, pads = pool_geometry(step.op, step.data_in, step.data_out)
-            block = {"kind": "avg_pool" if name == "AVERAGE_POOL_2D" else "max_pool",
+            block: TemplateItem = {"kind": "avg_pool" if name == "AVERAGE_POOL_2D" else "max_pool",
                      "comment": name, "in_h": step.data_in.shape[1], "in_w": step.data_in.shape[2],
                      "out_h": step.data_out.shape[1], "out_w": step.data_out.shape[2],
                      "channels": step.data_in.shape[3], "fh": filters[0], "fw": filters[1],
@@ -137,7 +142,7 @@ def _blocks(cam: Int8GradCam):
     return blocks, head_tensors, arrays, max_g, max_wide
 
 
-def _mean_feeds_plain_first_op(head, mean: HeadStep) -> bool:
+def _mean_feeds_plain_first_op(head: Int8Head, mean: HeadStep) -> bool:
     """True when, walking back from `mean`, the next non-reshape operator is the one next to
     the target, without a fused activation and not a dense layer: then MEAN's broadcast
     gradient never needs storing (its sum per channel is the value times the count).
@@ -175,7 +180,8 @@ def thresholds_hash(thresholds: Thresholds) -> int:
     return zlib.crc32(thresholds_record(thresholds))
 
 
-def generate_drips_kernel(model_bytes: bytes, thresholds: Thresholds, target=None, logits=None,
+def generate_drips_kernel(model_bytes: bytes, thresholds: Thresholds,
+                          target: int | str | None = None, logits: int | str | None = None,
                           model_name: str = MODEL_TFLITE) -> DripsKernel:
     cam = Int8GradCam(model_bytes, target=target, logits=logits)
     if len(thresholds.classes) != cam.num_classes:

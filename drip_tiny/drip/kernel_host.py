@@ -69,7 +69,7 @@ class HostDripsKernel:
                                  ctypes.POINTER(ctypes.c_float), ctypes.POINTER(ctypes.c_int32)]
 
     @staticmethod
-    def _ptr(array: np.ndarray):
+    def _ptr(array: np.ndarray) -> ctypes._Pointer[ctypes.c_int8]:
         return array.ctypes.data_as(ctypes.POINTER(ctypes.c_int8))
 
     def decide(self, target: np.ndarray, logits: np.ndarray,
@@ -96,7 +96,7 @@ class HostDripModel:
     """A run's generated model and DRIP kernel compiled for this host: the device's whole
     decision (inference, Grad-CAM, DRIPS, keep/drop) as one Python call per sample."""
 
-    def __init__(self, run) -> None:
+    def __init__(self, run: str | Path) -> None:
         from pathlib import Path as _Path
 
         from drip_tiny.codegen.host import HostModel
@@ -116,7 +116,7 @@ class HostDripModel:
         head = [self.model.kept(1 + i) for i in range(len(self.kernel.head_tensors))]
         return self.drips.decide(self.model.kept(0), outputs[self._logits_output], head)
 
-    def decide_batch(self, x_int8: np.ndarray):
+    def decide_batch(self, x_int8: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(predicted, drips, keep) arrays for a batch of int8 samples."""
         results = [self.decide(x) for x in x_int8]
         predicted = np.array([r[0] for r in results], dtype=np.int64)

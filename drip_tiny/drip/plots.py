@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from drip_tiny.drip.thresholds import Thresholds
 
-def plot_thresholds(drips: np.ndarray, classes: np.ndarray, thresholds, out: Path) -> None:
+
+def plot_thresholds(drips: np.ndarray, classes: np.ndarray, thresholds: Thresholds,
+                    out: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")

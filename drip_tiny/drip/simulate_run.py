@@ -7,6 +7,7 @@ thresholds must reproduce (the hardware-in-the-loop harness checks it against th
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 
@@ -18,17 +19,54 @@ from drip_tiny.run import directory as rundir
 from drip_tiny.run.file_names import THRESHOLDS
 from drip_tiny.run.splits import SPLIT_NAMES
 
+# What `simulate` returns and `--json` writes. Rates are None when their count is 0.
+# "class" is a keyword, hence the functional form.
+ClassRetention = TypedDict("ClassRetention", {
+    "class": int, "name": str, "predicted": int, "kept": int, "retention": float | None,
+    "true": int, "true_kept": int, "true_retention": float | None})
+
+
+class Summary(TypedDict):
+    split: str
+    samples: int
+    kept: int
+    discarded: int
+    retention_rate: float | None
+    storage_savings: float | None
+    accuracy: float | None
+    accuracy_kept: float | None
+    accuracy_discarded: float | None
+    variant: str
+    dpw: float
+    path: str
+    thresholds_path: str
+    seconds_per_sample: float | None
+    per_class: list[ClassRetention]
+
+
+class SampleResult(TypedDict):
+    index: int
+    true_class: int
+    predicted_class: int
+    drips: float
+    keep: bool
+
+
+class SimulateResult(TypedDict):
+    summary: Summary
+    samples: list[SampleResult]
+
 
 def _rate(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
 def summarize(scores: SplitScores, keep: np.ndarray, thresholds: Thresholds,
-              class_names: list[str]) -> dict:
+              class_names: list[str]) -> Summary:
     seen = len(keep)
     kept = int(keep.sum())
     correct = scores.predicted == scores.labels
-    per_class = []
+    per_class: list[ClassRetention] = []
     for c, name in enumerate(class_names):
         by_pred = scores.predicted == c
         by_true = scores.labels == c
@@ -53,7 +91,7 @@ def summarize(scores: SplitScores, keep: np.ndarray, thresholds: Thresholds,
 
 
 def simulate_run(run: Path, split: str = "production", thresholds_file: Path | None = None,
-                 path: str | None = None, progress: bool = False) -> dict:
+                 path: str | None = None, progress: bool = False) -> SimulateResult:
     run = rundir.check_run(run)
     if split not in SPLIT_NAMES:
         raise ConfigError(f"--split must be one of {', '.join(SPLIT_NAMES)}, got {split!r}")
@@ -69,7 +107,8 @@ def simulate_run(run: Path, split: str = "production", thresholds_file: Path | N
     scores = score_split(run, split, path=path or thresholds.path, variant=thresholds.variant,
                          progress=progress)
     keep = thresholds.decide(scores.predicted, scores.drips)
-    samples = [{"index": int(scores.indices[i]), "true_class": int(scores.labels[i]),
-                "predicted_class": int(scores.predicted[i]), "drips": float(scores.drips[i]),
-                "keep": bool(keep[i])} for i in range(len(keep))]
+    samples: list[SampleResult] = [
+        {"index": int(scores.indices[i]), "true_class": int(scores.labels[i]),
+         "predicted_class": int(scores.predicted[i]), "drips": float(scores.drips[i]),
+         "keep": bool(keep[i])} for i in range(len(keep))]
     return {"summary": summarize(scores, keep, thresholds, class_names), "samples": samples}

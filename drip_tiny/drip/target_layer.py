@@ -11,13 +11,15 @@ from __future__ import annotations
 from drip_tiny.errors import ModelError
 from drip_tiny.tf_seam import keras
 
+# Keras is untyped (tf_seam): keras.Model and keras.layers.Layer annotate Any, for the reader.
+
 CONV_TYPES = ("Conv1D", "Conv2D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D")
 # Layers that TFLite folds into the convolution before them.
 _FUSED_TYPES = ("BatchNormalization", "ReLU", "Activation")
 _FUSABLE_ACTIVATIONS = ("relu", "relu6", "linear")
 
 
-def _consumers(model: keras.Model, layer) -> list:
+def _consumers(model: keras.Model, layer: keras.layers.Layer) -> list[keras.layers.Layer]:
     """Layers of `model` that take `layer`'s output as an input."""
     out = []
     for other in model.layers:
@@ -30,7 +32,7 @@ def _consumers(model: keras.Model, layer) -> list:
     return out
 
 
-def _is_fusable(layer) -> bool:
+def _is_fusable(layer: keras.layers.Layer) -> bool:
     kind = type(layer).__name__
     if kind not in _FUSED_TYPES:
         return False
@@ -41,7 +43,7 @@ def _is_fusable(layer) -> bool:
     return True
 
 
-def _follow_fused_chain(model: keras.Model, layer):
+def _follow_fused_chain(model: keras.Model, layer: keras.layers.Layer) -> keras.layers.Layer:
     while True:
         consumers = _consumers(model, layer)
         is_output = any(out is layer.output for out in model.outputs)

@@ -20,8 +20,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from drip_tiny.errors import ConfigError, RunDirError
 
@@ -105,17 +107,18 @@ class Thresholds:
                               f"thresholds cover {len(self.classes)} classes; fit thresholds for "
                               "this model")
         lower, upper = self.arrays()
-        inside = (lower[predicted] <= drips) & (drips <= upper[predicted])
+        inside: npt.NDArray[np.bool_] = (lower[predicted] <= drips) & (drips <= upper[predicted])
         return ~inside
 
-    def to_json(self) -> dict:
+    # A JSON object: dict[str, Any], its values whatever json.loads produced.
+    def to_json(self) -> dict[str, Any]:
         return {"format_version": FORMAT_VERSION, "variant": self.variant, "dpw": self.dpw,
                 "path": self.path, "group_by": self.group_by, "min_window": MIN_WINDOW,
                 "model_sha256": self.model_sha256,
                 "classes": [asdict(c) for c in self.classes]}
 
     @classmethod
-    def from_json(cls, data: dict) -> Thresholds:
+    def from_json(cls, data: dict[str, Any]) -> Thresholds:
         if data.get("format_version") != FORMAT_VERSION:
             raise RunDirError(f"thresholds format {data.get('format_version')} is not "
                               f"{FORMAT_VERSION}; re-run `drip-tiny fit`")
@@ -131,7 +134,8 @@ class Thresholds:
     @classmethod
     def load(cls, path: Path) -> Thresholds:
         """Read a thresholds file, checked against its schema (run_files.py) whatever its name."""
-        from drip_tiny.run.files import THRESHOLDS, read_run_file
+        from drip_tiny.run.file_names import THRESHOLDS
+        from drip_tiny.run.files import read_run_file
 
         if not Path(path).is_file():
             raise RunDirError(f"{path} does not exist; create it with `drip-tiny fit RUN`")

@@ -17,8 +17,10 @@ kernel runs on the Cortex-M4F's single-precision FPU, so the device reproduces i
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from drip_tiny.errors import ConfigError
 
@@ -70,7 +72,8 @@ def drips_from_float_map(cam: np.ndarray, variant: str, weights: np.ndarray) -> 
     cam = np.asarray(cam, dtype=np.float64)
     flat = cam.reshape(len(cam), -1)
     if variant == "raw":
-        return flat.mean(axis=1)
+        mean: npt.NDArray[np.float64] = flat.mean(axis=1)  # numpy's stubs say Any
+        return mean
     hi = flat.max(axis=1)
     if variant == "max":
         safe = np.where(hi > 0, hi, 1.0)
@@ -117,6 +120,7 @@ def drips_from_int_map(relu_map: np.ndarray, variant: str, weights: np.ndarray,
     return float(acc / _int_to_f32(hi - lo))
 
 
-def _int_to_f32(value) -> np.float32:
+def _int_to_f32(value: int | np.integer[Any]) -> np.float32:
     """int64 -> float32 in one rounding, as C's (float) of an int64_t (not via double)."""
-    return np.array(value, dtype=np.int64).astype(np.float32)[()]
+    # [()] of a 0-d array is its scalar; numpy's stubs type it as an array.
+    return cast(np.float32, np.array(value, dtype=np.int64).astype(np.float32)[()])

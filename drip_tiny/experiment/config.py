@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from drip_tiny.datasets import LoadOptions
 from drip_tiny.drip.thresholds import GROUP_BY, PATHS, check_dpw
@@ -55,7 +56,8 @@ class ExperimentConfig:
             if not 0 <= p <= 100:
                 raise ConfigError(f"--label-noise levels are percentages in [0, 100], got {p:g}")
 
-    def to_json(self) -> dict:
+    # config.json: a JSON object, dict[str, Any] (its values of several types).
+    def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["load_options"] = self.load_options.to_json()
         for key in ("rules", "sweep_dpw", "label_noise"):
@@ -63,7 +65,7 @@ class ExperimentConfig:
         return data
 
     @classmethod
-    def from_json(cls, data: dict) -> ExperimentConfig:
+    def from_json(cls, data: dict[str, Any]) -> ExperimentConfig:
         data = dict(data)
         data["load_options"] = LoadOptions.from_json(data.get("load_options") or {})
         for key in ("rules", "sweep_dpw", "label_noise"):

@@ -12,14 +12,25 @@ plus, when asked, the DPW sweep and the label-noise study. Imports TensorFlow.
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from drip_tiny.experiment.config import ExperimentConfig
 from drip_tiny.experiment.selection import select
 
+if TYPE_CHECKING:
+    from drip_tiny.datasets import Dataset
+    from drip_tiny.drip.int8_gradcam import ScoreResult
+    from drip_tiny.tf_seam import keras
 
-def _metrics(model, x_test, y_test, num_classes: int) -> dict:
+# keras.Model is Any (Keras has no type information, see tf_seam). A model's metrics are
+# {"accuracy", "macro_f1"}; the run's result is a JSON object, dict[str, Any].
+Metrics = dict[str, float]
+
+
+def _metrics(model: keras.Model, x_test: np.ndarray, y_test: np.ndarray,
+             num_classes: int) -> Metrics:
     from sklearn.metrics import f1_score
 
     from drip_tiny.train.fit_model import predict_classes
@@ -33,20 +44,22 @@ def _metrics(model, x_test, y_test, num_classes: int) -> dict:
 class _Trainer:
     """Builds and trains the run's models: from scratch or fine-tuning the baseline."""
 
-    def __init__(self, config: ExperimentConfig, dataset, seed: int, x_val, y_val):
+    def __init__(self, config: ExperimentConfig, dataset: Dataset, seed: int, x_val: np.ndarray,
+                 y_val: np.ndarray) -> None:
         from drip_tiny.train import fit_model as train
         from drip_tiny.train import models
         self.config, self.dataset, self.seed = config, dataset, seed
         self.x_val, self.y_val = x_val, y_val
         self.models, self.train = models, train
-        self.baseline = None
+        self.baseline: keras.Model | None = None
 
-    def _fresh(self):
+    def _fresh(self) -> keras.Model:
         arch = self.models.default_model_for(self.dataset.kind)
         model = self.models.build_builtin(arch, self.dataset.sample_shape, self.dataset.num_classes)
         return self.models.logits_model(model)
 
-    def fit(self, x, y, epochs: int, finetune: bool = False, retrained: bool = True):
+    def fit(self, x: np.ndarray, y: np.ndarray, epochs: int, finetune: bool = False,
+            retrained: bool = True) -> keras.Model:
         from drip_tiny.tf_seam import keras
 
         # Every retrained model of a run starts from the same seed (same initial weights):
@@ -54,6 +67,7 @@ class _Trainer:
         self.train.seed_everything(self.seed * 1000 + (1 if retrained else 0))
         lr = self.config.learning_rate
         if finetune:
+            assert self.baseline is not None  # run_protocol sets it before any retraining
             model = keras.models.clone_model(self.baseline)
             model.set_weights(self.baseline.get_weights())
             lr /= 10
@@ -64,7 +78,8 @@ class _Trainer:
         return model
 
 
-def _flip_labels(y: np.ndarray, percent: float, num_classes: int, rng) -> tuple[np.ndarray, np.ndarray]:
+def _flip_labels(y: np.ndarray, percent: float, num_classes: int,
+                 rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Flip `percent`% of the labels (chosen at random) to a different random class."""
     y = y.copy()
     count = round(len(y) * percent / 100)
@@ -76,7 +91,9 @@ def _flip_labels(y: np.ndarray, percent: float, num_classes: int, rng) -> tuple[
     return y, mask
 
 
-def _scores(config, baseline, x_train, x_val, x_prod, seed):
+def _scores(config: ExperimentConfig, baseline: keras.Model, x_train: np.ndarray,
+            x_val: np.ndarray, x_prod: np.ndarray,
+            seed: int) -> tuple[ScoreResult, ScoreResult, np.ndarray, float]:
     """DRIP scores of validation and production with the baseline, plus the logits the other
     rules use and the host time per retention decision."""
     if config.path == "int8":
@@ -100,17 +117,18 @@ def _scores(config, baseline, x_train, x_val, x_prod, seed):
     from drip_tiny.drip.float_gradcam import FloatGradCam
     from drip_tiny.train.models import find_target_layer
 
-    cam = FloatGradCam(baseline, find_target_layer(baseline)[0])
-    val = cam.score(x_val, config.variant)
+    float_cam = FloatGradCam(baseline, find_target_layer(baseline)[0])
+    val = float_cam.score(x_val, config.variant)
     start = time.perf_counter()
-    prod = cam.score(x_prod, config.variant)
+    prod = float_cam.score(x_prod, config.variant)
     seconds = (time.perf_counter() - start) / max(len(x_prod), 1)
     return val, prod, prod.logits.astype(np.float64), seconds
 
 
-def _retention(keep, predicted, labels, num_classes) -> dict:
-    def rates(classes):
-        out = []
+def _retention(keep: np.ndarray, predicted: np.ndarray, labels: np.ndarray,
+               num_classes: int) -> dict[str, list[float | None]]:
+    def rates(classes: np.ndarray) -> list[float | None]:
+        out: list[float | None] = []
         for c in range(num_classes):
             sel = classes == c
             out.append(float(keep[sel].mean()) if sel.any() else None)
@@ -118,7 +136,7 @@ def _retention(keep, predicted, labels, num_classes) -> dict:
     return {"by_predicted": rates(predicted), "by_true": rates(labels)}
 
 
-def run_protocol(config: ExperimentConfig, run_index: int, dataset) -> dict:
+def run_protocol(config: ExperimentConfig, run_index: int, dataset: Dataset) -> dict[str, Any]:
     from drip_tiny.drip.thresholds import fit_thresholds
     from drip_tiny.run.splits import make_dataset_splits, split_arrays
     from drip_tiny.train import fit_model as train
@@ -148,7 +166,7 @@ def run_protocol(config: ExperimentConfig, run_index: int, dataset) -> dict:
                            variant=config.variant, path=config.path, group_by=config.group_by)
         return t.decide(prod.predicted, prod.drips)
 
-    def retrain(keep: np.ndarray, labels: np.ndarray = y_prod) -> dict:
+    def retrain(keep: np.ndarray, labels: np.ndarray = y_prod) -> Metrics:
         x = np.concatenate([x_train, x_prod[keep]])
         y = np.concatenate([y_train, labels[keep]])
         return _metrics(trainer.fit(x, y, retrain_epochs, finetune), x_test, y_test, n_cls)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -13,35 +15,50 @@ MODEL_TITLES = {"baseline": "Baseline", "all_data": "All-Data", "drip": "DRIP",
                 "random": "Random", "reservoir": "Reservoir", "entropy": "Entropy",
                 "margin": "Margin", "least_confidence": "Least conf.", "logit": "Logit"}
 
+# A run's result (paper_protocol.run_protocol, read back from its JSON file) is a JSON
+# object: dict[str, Any], nested values of several types.
+RunResult = dict[str, Any]
+MeanStd = tuple[float, float]  # NaN, NaN when no run has a value
 
-def _mean_std(values) -> tuple[float, float]:
+
+class Summary(TypedDict):
+    runs: int
+    models: dict[str, dict[str, MeanStd]]  # model -> accuracy, macro_f1
+    storage_savings: MeanStd
+    kept: MeanStd
+    seconds_per_decision: MeanStd
+    retention_per_class: list[MeanStd]  # by predicted class
+
+
+def _mean_std(values: Iterable[float | None]) -> MeanStd:
     v = np.asarray([x for x in values if x is not None], dtype=np.float64)
     if v.size == 0:
         return float("nan"), float("nan")
     return float(v.mean()), float(v.std(ddof=1)) if v.size > 1 else 0.0
 
 
-def _pct(values) -> str:
+def _pct(values: Iterable[float | None]) -> str:
     mean, std = _mean_std(values)
     return f"{100 * mean:.1f}% (±{100 * std:.1f}%)"
 
 
-def summarize(runs: list[dict]) -> dict:
+def summarize(runs: list[RunResult]) -> Summary:
     names = list(runs[0]["models"])
-    summary = {"runs": len(runs), "models": {}, "storage_savings": _mean_std(r["storage_savings"] for r in runs),
-               "kept": _mean_std(r["kept"] for r in runs),
-               "seconds_per_decision": _mean_std(r["seconds_per_decision"] for r in runs)}
-    for name in names:
-        summary["models"][name] = {
-            metric: _mean_std(r["models"][name][metric] for r in runs)
-            for metric in ("accuracy", "macro_f1")}
+    # Built in one literal (so it checks as a Summary), keys in the order summary.json has.
+    models = {name: {metric: _mean_std(r["models"][name][metric] for r in runs)
+                     for metric in ("accuracy", "macro_f1")}
+              for name in names}
     n_cls = len(runs[0]["retention_per_class"]["by_predicted"])
-    summary["retention_per_class"] = [
-        _mean_std(r["retention_per_class"]["by_predicted"][c] for r in runs) for c in range(n_cls)]
-    return summary
+    return {"runs": len(runs), "models": models,
+            "storage_savings": _mean_std(r["storage_savings"] for r in runs),
+            "kept": _mean_std(r["kept"] for r in runs),
+            "seconds_per_decision": _mean_std(r["seconds_per_decision"] for r in runs),
+            "retention_per_class": [
+                _mean_std(r["retention_per_class"]["by_predicted"][c] for r in runs)
+                for c in range(n_cls)]}
 
 
-def write_csv(out: Path, runs: list[dict]) -> list[Path]:
+def write_csv(out: Path, runs: list[RunResult]) -> list[Path]:
     written = [out / "results.csv"]
     with open(written[0], "w", newline="") as f:
         w = csv.writer(f)
@@ -74,7 +91,7 @@ def write_csv(out: Path, runs: list[dict]) -> list[Path]:
     return written
 
 
-def markdown(config: ExperimentConfig, runs: list[dict], class_names: list[str]) -> str:
+def markdown(config: ExperimentConfig, runs: list[RunResult], class_names: list[str]) -> str:
     s = summarize(runs)
     names = list(s["models"])
     titles = [MODEL_TITLES.get(n, n) for n in names]
@@ -123,13 +140,13 @@ def markdown(config: ExperimentConfig, runs: list[dict], class_names: list[str])
     return "\n".join(lines) + "\n"
 
 
-def plots(out: Path, runs: list[dict]) -> list[Path]:
+def plots(out: Path, runs: list[RunResult]) -> list[Path]:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    written = []
+    written: list[Path] = []
     s = summarize(runs)
     names = list(s["models"])
     fig, ax = plt.subplots(figsize=(1.1 * len(names) + 2, 3.2))
@@ -182,7 +199,7 @@ def plots(out: Path, runs: list[dict]) -> list[Path]:
     return written
 
 
-def write_report(out: Path, config: ExperimentConfig, runs: list[dict],
+def write_report(out: Path, config: ExperimentConfig, runs: list[RunResult],
                  class_names: list[str]) -> list[Path]:
     import json
 

@@ -14,11 +14,19 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import active_children, get_context
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from drip_tiny import child_processes
 from drip_tiny.errors import ConfigError, RunDirError
 from drip_tiny.experiment.config import ExperimentConfig
 from drip_tiny.run.directory import replace_files
+
+if TYPE_CHECKING:
+    from multiprocessing.process import BaseProcess
+
+    from drip_tiny.datasets import Dataset
+
+# Configs and run results travel as JSON objects: dict[str, Any], values of several types.
 
 CONFIG_FILE = "config.json"
 RUNS_DIR = "runs"
@@ -28,17 +36,17 @@ def run_file(out: Path, index: int) -> Path:
     return out / RUNS_DIR / f"run_{index:03d}.json"
 
 
-def _write_atomic(path: Path, data: dict) -> None:
+def _write_atomic(path: Path, data: dict[str, Any]) -> None:
     replace_files({path: lambda p: p.write_text(json.dumps(data, indent=1) + "\n")})
 
 
-def _load_dataset(config: ExperimentConfig):
+def _load_dataset(config: ExperimentConfig) -> Dataset:
     from drip_tiny.datasets import load_dataset
 
     return load_dataset(config.dataset, config.data_dir, config.load_options)
 
 
-_WORKER_DATASET = None
+_WORKER_DATASET: Dataset | None = None
 
 
 # One TensorFlow thread per worker, whatever the machine: Eigen splits a matmul's sums by
@@ -47,7 +55,7 @@ _WORKER_DATASET = None
 WORKER_THREADS = 1
 
 
-def _worker_init(config_json: dict, parent: int) -> None:
+def _worker_init(config_json: dict[str, Any], parent: int) -> None:
     global _WORKER_DATASET
     # A worker left behind by a killed experiment would wait for work forever.
     child_processes.die_with_parent(parent)
@@ -63,15 +71,16 @@ def _worker_init(config_json: dict, parent: int) -> None:
     _WORKER_DATASET = _load_dataset(ExperimentConfig.from_json(config_json))
 
 
-def _worker_run(config_json: dict, index: int, out: str) -> int:
+def _worker_run(config_json: dict[str, Any], index: int, out: str) -> int:
     from drip_tiny.experiment.paper_protocol import run_protocol
 
+    assert _WORKER_DATASET is not None  # _worker_init, the pool's initializer, loaded it
     result = run_protocol(ExperimentConfig.from_json(config_json), index, _WORKER_DATASET)
     _write_atomic(run_file(Path(out), index), result)
     return index
 
 
-def _stop_workers(pool: ProcessPoolExecutor, others: set) -> None:
+def _stop_workers(pool: ProcessPoolExecutor, others: set[BaseProcess]) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
     workers = set(active_children()) - others
     for worker in workers:
@@ -106,7 +115,8 @@ def prepare_out(out: Path, config: ExperimentConfig, force: bool) -> list[int]:
 
 
 def run_experiment(config: ExperimentConfig, out: Path, jobs: int | None = None,
-                   force: bool = False, on_done: Callable[[int, int], None] | None = None) -> list[dict]:
+                   force: bool = False, on_done: Callable[[int, int], None] | None = None
+                   ) -> list[dict[str, Any]]:
     """Run every missing run; return all runs' results in run order."""
     config.validate()
     data_dir = config.resolved_data_dir()
@@ -138,7 +148,7 @@ def run_experiment(config: ExperimentConfig, out: Path, jobs: int | None = None,
     return load_runs(Path(out), config.runs)
 
 
-def load_runs(out: Path, runs: int) -> list[dict]:
+def load_runs(out: Path, runs: int) -> list[dict[str, Any]]:
     results = []
     for i in range(runs):
         path = run_file(out, i)

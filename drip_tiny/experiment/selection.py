@@ -38,22 +38,28 @@ def check_rules(names: list[str]) -> tuple[str, ...]:
 def _softmax(logits: np.ndarray) -> np.ndarray:
     z = logits - logits.max(axis=1, keepdims=True)
     e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+    probabilities: np.ndarray = e / e.sum(axis=1, keepdims=True)  # numpy's stubs: Any
+    return probabilities
 
 
 def priority(rule: str, logits: np.ndarray) -> np.ndarray:
     """Higher = keep first. `logits` float (N, classes)."""
     logits = np.asarray(logits, dtype=np.float64)
+    out: np.ndarray  # numpy's stubs type reductions and slices as Any
     if rule == "logit":
-        return -logits.max(axis=1)
+        out = -logits.max(axis=1)
+        return out
     p = _softmax(logits)
     if rule == "entropy":
-        return -(p * np.log(np.clip(p, 1e-300, None))).sum(axis=1)
+        out = -(p * np.log(np.clip(p, 1e-300, None))).sum(axis=1)
+        return out
     top2 = np.sort(p, axis=1)[:, -2:]
     if rule == "margin":
-        return -(top2[:, 1] - top2[:, 0])
+        out = -(top2[:, 1] - top2[:, 0])
+        return out
     if rule == "least_confidence":
-        return 1.0 - top2[:, 1]
+        out = 1.0 - top2[:, 1]
+        return out
     raise ValueError(rule)
 
 

@@ -10,12 +10,18 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from drip_tiny import __version__
 from drip_tiny.drip.kernel_codegen import DripsKernel
 from drip_tiny.drip.variants import VARIANTS
 from drip_tiny.errors import ModelError
 from drip_tiny.tflite.flatbuffer import ModelInfo
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from drip_tiny.codegen import Program
 
 APP_MODEL_FILE = "dt_app_model.h"
 # A CLASSIFY request carries the sample and 4 more bytes in a 16-bit payload length
@@ -92,10 +98,10 @@ class ModelSources:
     files: tuple[str, ...]  # file names in the output folder
     binding: AppBinding
     kernel: DripsKernel
-    program: object  # codegen.Program (arena, weights, kernels)
+    program: Program  # arena, weights, kernels
 
 
-def lower_for_device(model_bytes: bytes, target: int, logits: int):
+def lower_for_device(model_bytes: bytes, target: int, logits: int) -> Program:
     """What write_model_sources does to a model, on bytes without a run, writing nothing:
     the DRIP kernel reads the Grad-CAM head, the firmware binding checks the input, and
     every operator is lowered with the tensors the firmware keeps. The thresholds are a
@@ -119,7 +125,7 @@ def lower_for_device(model_bytes: bytes, target: int, logits: int):
     return codegen.build(model_bytes, keep=binding.keep)
 
 
-def write_model_sources(run, out_dir) -> ModelSources:
+def write_model_sources(run: str | Path, out_dir: str | Path) -> ModelSources:
     """Everything model-specific the firmware compiles, into out_dir: dt_model*.{c,h} with
     the kernels they call, drips_kernel.{c,h}, drip_thresholds.h and dt_app_model.h.
     The run must have model.tflite and thresholds.json (drip-tiny fit)."""

@@ -90,7 +90,8 @@ def run_make(project: Path, board: Board, jobs: int = 2, timeout: float = 600.0)
         raise ExportError(f"building the {board.name} firmware took more than {timeout:g} s; "
                           "make was stopped") from None
     if result.returncode == 0:
-        return result.stdout
+        stdout: str = result.stdout  # text=True
+        return stdout
     output = result.stdout + "\n" + result.stderr
     overflows = [(m.group(1), int(m.group(2))) for m in _OVERFLOW.finditer(output)]
     if overflows:

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from drip_tiny import __version__
 from drip_tiny.boards import Board, load_board
@@ -54,7 +55,7 @@ class ExportResult:
     notice: str | None  # why it was not built (missing tools, --no-build)
     images: dict[str, Path]  # "elf", "map", "hex", "uf2" -> file, when built
     report: memory.MemoryReport | None  # when built
-    manifest: dict  # the content of export.json
+    manifest: dict[str, Any]  # the content of export.json (JSON values of several types)
     store: StoreCapacity | None  # the board's sample store against this model's samples
 
 
@@ -90,7 +91,7 @@ def _check_run(run: Path) -> None:
     Thresholds.load(run / THRESHOLDS_FILE)  # checked against its schema before any work
 
 
-def _thresholds_info(run: Path) -> dict:
+def _thresholds_info(run: Path) -> dict[str, str | float]:
     from drip_tiny.drip.kernel_codegen import thresholds_hash
     from drip_tiny.drip.thresholds import Thresholds
 
@@ -105,8 +106,9 @@ def _project_files(root: Path) -> list[str]:
                   if p.is_file() and p.parts[len(root.parts)] != "build")
 
 
-def export_project(run, board: str | Board, out, *, force: bool = False, build: bool = True,
-                   firmware_root=None, jobs: int = 2, optimize: str = "speed",
+def export_project(run: str | Path, board: str | Board, out: str | Path, *, force: bool = False,
+                   build: bool = True, firmware_root: str | Path | None = None, jobs: int = 2,
+                   optimize: str = "speed",
                    log: Callable[[str], None] | None = None) -> ExportResult:
     """Write the firmware project of `run` for `board` into `out` and, with build and the
     toolchain present, build it and check its memory report.

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from drip_tiny import child_processes
 from drip_tiny.boards import Board, FlashMethod
@@ -33,7 +34,7 @@ class FlashResult:
     probe: str | None  # the probe's unique id, when known
 
 
-def resolve_image(board: Board, image) -> Path:
+def resolve_image(board: Board, image: str | Path) -> Path:
     """The HEX file to write: `image` is a .hex file, or an exported project folder
     (its build/firmware.hex, after checking export.json names the same board)."""
     path = Path(image)
@@ -81,7 +82,8 @@ def choose_tool(method: FlashMethod, tool: str | None) -> str:
 
 # ---- pyOCD ----
 
-def _import_pyocd():
+# pyOCD has no type information: its classes and objects are Any here.
+def _import_pyocd() -> tuple[Any, Any]:
     try:
         from pyocd.core.helpers import ConnectHelper
         from pyocd.flash.file_programmer import FileProgrammer
@@ -107,7 +109,7 @@ def flash_pyocd(image: Path, target: str, probe: str | None) -> str:
         ids = ", ".join(p.unique_id for p in probes)
         raise FlashError(f"{len(probes)} debug probes are connected ({ids}); choose one with "
                          "--probe UID")
-    uid = probes[0].unique_id
+    uid: str = probes[0].unique_id
     try:
         session = ConnectHelper.session_with_chosen_probe(
             blocking=False, return_first=True, unique_id=uid, target_override=target)
@@ -156,12 +158,13 @@ def flash_nrfjprog(image: Path, target: str, probe: str | None) -> None:
                              f"{result.returncode}){hint}:\n{output}")
 
 
-def flash_image(board: Board, image, *, probe: str | None = None,
+def flash_image(board: Board, image: str | Path, *, probe: str | None = None,
                 tool: str | None = None) -> FlashResult:
     """Write `image` (a .hex, or an exported project folder) to the board."""
     method = require_flash_method(board)
     chosen = choose_tool(method, tool)
     hex_file = resolve_image(board, image)
+    used_probe: str | None
     if chosen == PYOCD:
         used_probe = flash_pyocd(hex_file, method.target, probe)
     elif chosen == NRFJPROG:

@@ -41,7 +41,7 @@ def images(board: Board) -> dict[str, str]:
     return out
 
 
-def _words(items) -> str:
+def _words(items: list[str]) -> str:
     return " \\\n\t".join(items) if items else ""
 
 

@@ -31,8 +31,10 @@ part is a partition: the parts of each kind add up to the used total.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from drip_tiny.boards import Board, FlashArea, MemoryRegion
 from drip_tiny.errors import ExportError
@@ -96,7 +98,8 @@ class Budget:
             text += f" - {r.name} {r.bytes:,}"
         return text + ")"
 
-    def to_json(self) -> dict:
+    # JSON objects (memory.json): dict[str, Any], the values of several types.
+    def to_json(self) -> dict[str, Any]:
         return {"parts": [{"name": p.name, "bytes": p.bytes, "source": p.source}
                           for p in self.parts],
                 "used": self.used, "capacity": self.capacity,
@@ -150,7 +153,7 @@ class MemoryReport:
         lines.append("fits" if self.fits else "DOES NOT FIT: " + "; ".join(self.problems()))
         return "\n".join(lines)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"board": self.board, "elf": self.elf, "fits": self.fits,
                 "flash": self.flash.to_json(), "ram": self.ram.to_json(),
                 "other": [{"name": p.name, "bytes": p.bytes, "source": p.source}
@@ -260,8 +263,8 @@ def map_contributions(map_text: str) -> dict[str, dict[str, int]]:
         if not line.strip():
             continue
         if not line[0].isspace():
-            name = line.split()[0]
-            current = name if name.startswith(".") else None
+            section = line.split()[0]
+            current = section if section.startswith(".") else None
             pending = None
             continue
         fields = line.split()
@@ -284,8 +287,8 @@ def map_contributions(map_text: str) -> dict[str, dict[str, int]]:
 
 def _category(obj: str) -> str | None:
     """What an object file of the project is, from its path under build/obj/."""
-    path = obj.replace("\\", "/")
-    path = path.split("build/obj/", 1)[1] if "build/obj/" in path else None
+    slashed = obj.replace("\\", "/")
+    path = slashed.split("build/obj/", 1)[1] if "build/obj/" in slashed else None
     if path is None:
         return None  # the C library, crt files, linker stubs
     if path.startswith("generated/"):
@@ -305,7 +308,8 @@ def _region_of(address: int, board: Board) -> MemoryRegion | None:
     return None
 
 
-def _partition(totals: dict, total: int, named: list[tuple[str, tuple[str, ...], str]],
+def _partition(totals: Mapping[str | None, int], total: int,
+               named: list[tuple[str, tuple[str, ...], str]],
                rest: tuple[str, str]) -> list[Part]:
     parts = [Part(name, sum(totals.get(k, 0) for k in keys), source)
              for name, keys, source in named]

@@ -37,8 +37,11 @@ def samples_that_fit(page_bytes: int, pages: int, sample_bytes: int) -> int:
     need = RECORD_HEADER_BYTES + (sample_bytes + 3) // 4 * 4
     free, end, count = pages, None, 0  # end: append point on the newest page
     while True:
-        starts_here = end is not None and end + RECORD_HEADER_BYTES <= page_bytes
-        first = page_bytes - end if starts_here else room
+        # here: the append point when the next record starts on the newest page (spelled
+        # as an int | None so that mypy sees it is an int where it is used).
+        here = end if end is not None and end + RECORD_HEADER_BYTES <= page_bytes else None
+        starts_here = here is not None
+        first = page_bytes - here if here is not None else room
         continuation = -(-(need - first) // room) if need > first else 0
         new_pages = continuation + (0 if starts_here else 1)
         if new_pages > free:
@@ -47,7 +50,7 @@ def samples_that_fit(page_bytes: int, pages: int, sample_bytes: int) -> int:
         if continuation:
             end = PAGE_HEADER_BYTES + (need - first) - (continuation - 1) * room
         else:
-            end = (end if starts_here else PAGE_HEADER_BYTES) + need
+            end = (here if here is not None else PAGE_HEADER_BYTES) + need
         count += 1
 
 
@@ -70,7 +73,7 @@ class StoreCapacity:
         return (f"sample store: {self.pages} pages of {self.page_bytes:,} B hold "
                 f"{self.samples:,} samples of {self.sample_bytes:,} B")
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, int]:
         return {"pages": self.pages, "page_bytes": self.page_bytes,
                 "sample_bytes": self.sample_bytes, "samples": self.samples,
                 "max_sample_bytes": self.max_sample_bytes}

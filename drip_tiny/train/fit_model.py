@@ -13,6 +13,8 @@ from tqdm import tqdm
 
 from drip_tiny.tf_seam import keras, tf
 
+# Keras has no type information (tf_seam): keras.Model and the rest are Any here.
+
 DEFAULT_BATCH_SIZE = 32
 DEFAULT_LEARNING_RATE = 3e-3
 # Enough optimizer steps for the small built-in models, within [10, 200] epochs:
@@ -35,14 +37,14 @@ def seed_everything(seed: int) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
-class EpochProgress(keras.callbacks.Callback):
+class EpochProgress(keras.callbacks.Callback):  # type: ignore[misc]  # Callback is Any
     """One tqdm bar over epochs, showing the latest loss and accuracies."""
 
     def __init__(self, epochs: int, desc: str, enabled: bool) -> None:
         super().__init__()
         self._bar = tqdm(total=epochs, desc=desc, unit="epoch", disable=not enabled)
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         logs = logs or {}
         shown = {k: f"{v:.3f}" for k, v in logs.items()
                  if k in ("loss", "accuracy", "val_accuracy", "logits_accuracy",
@@ -50,7 +52,7 @@ class EpochProgress(keras.callbacks.Callback):
         self._bar.set_postfix(shown, refresh=False)
         self._bar.update(1)
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: dict[str, float] | None = None) -> None:
         self._bar.close()
 
 
@@ -59,13 +61,13 @@ def _validation_freq(epochs: int) -> int:
     return max(1, epochs // 20)
 
 
-def _sparse_ce():
+def _sparse_ce() -> keras.losses.Loss:
     return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
 
 def fit_float(model: keras.Model, x_train: np.ndarray, y_train: np.ndarray,
               x_val: np.ndarray, y_val: np.ndarray, *, epochs: int, batch_size: int,
-              learning_rate: float, progress: bool) -> dict:
+              learning_rate: float, progress: bool) -> dict[str, list[float]]:
     """Train `model` (logits output) with Adam and a cosine-decayed learning rate."""
     steps = epochs * math.ceil(len(x_train) / batch_size)
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, steps)
@@ -80,7 +82,7 @@ def fit_float(model: keras.Model, x_train: np.ndarray, y_train: np.ndarray,
 
 def fit_qat(qat_model: keras.Model, x_train: np.ndarray, y_train: np.ndarray,
             x_val: np.ndarray, y_val: np.ndarray, *, epochs: int, batch_size: int,
-            learning_rate: float, progress: bool) -> dict:
+            learning_rate: float, progress: bool) -> dict[str, list[float]]:
     """Fine-tune a tfmot-wrapped two-output model on the logits output only."""
     qat_model.compile(optimizer=keras.optimizers.Adam(learning_rate),
                       loss=[_sparse_ce(), None], metrics=[["accuracy"], []])
@@ -94,4 +96,5 @@ def predict_classes(model: keras.Model, x: np.ndarray, batch_size: int = 256) ->
     logits = model.predict(x, batch_size=batch_size, verbose=0)
     if isinstance(logits, list):
         logits = logits[0]
-    return np.argmax(logits, axis=-1)
+    classes: np.ndarray = np.argmax(logits, axis=-1)  # logits: Keras's output, Any
+    return classes

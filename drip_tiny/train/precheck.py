@@ -12,11 +12,18 @@ values (a rescale out of range) cannot be known here; `export` checks them again
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from drip_tiny.codegen import ops as codegen_ops
 from drip_tiny.errors import CodegenError, ModelError, QuantizationError
 from drip_tiny.train.models import layer_origin
+
+if TYPE_CHECKING:
+    from drip_tiny.drip.int8_head import HeadOpError
+    from drip_tiny.tf_seam import keras  # Any: Keras has no type information
+    from drip_tiny.tflite.flatbuffer import ModelInfo, OperatorInfo
 
 CALIBRATION_SAMPLES = 8  # enough for the converter to set ranges; the scales do not matter here
 
@@ -29,7 +36,7 @@ _ACTIVATION = "use activation 'relu' or 'relu6', which the converter fuses into 
 # Replacements to suggest, by Keras layer type (looked up first), then by TFLite op. They
 # only advise: what is supported is the code generator's registry (a test checks that no
 # op here is in it).
-INSTEAD_OF_LAYER = {
+INSTEAD_OF_LAYER: dict[str | None, str] = {  # looked up with None for no layer
     **dict.fromkeys(("LSTM", "GRU", "SimpleRNN", "RNN", "Bidirectional", "ConvLSTM1D",
                      "ConvLSTM2D"), _RECURRENT),
     **dict.fromkeys(("LayerNormalization", "GroupNormalization", "UnitNormalization"),
@@ -37,7 +44,7 @@ INSTEAD_OF_LAYER = {
     **dict.fromkeys(("Conv1DTranspose", "Conv2DTranspose", "UpSampling1D", "UpSampling2D"),
                     _UPSAMPLING),
 }
-INSTEAD_OF_OP = {
+INSTEAD_OF_OP: dict[str | None, str] = {  # looked up with None for no operator
     **dict.fromkeys(("TANH", "GELU", "LEAKY_RELU", "PRELU", "ELU", "HARD_SWISH"), _ACTIVATION),
     "MUL": f"for a 'swish'/'silu' activation (x * sigmoid(x)), {_ACTIVATION}",
     "CONCATENATION": "sum the branches with an Add layer (equal shapes)",
@@ -50,7 +57,7 @@ INSTEAD_OF_OP = {
 _WHEN = "found before training, on an untrained copy; nothing was trained or written"
 
 
-def check_lowers(model, target_layer: str, x_train: np.ndarray, num_classes: int,
+def check_lowers(model: keras.Model, target_layer: str, x_train: np.ndarray, num_classes: int,
                  sample_shape: tuple[int, ...], quantize_mode: str) -> None:
     """Raise ModelError if `model` (logits output, untrained) cannot become the int8 model
     and generated C that `export` builds (QuantizationError if tfmot cannot wrap it for
@@ -85,7 +92,7 @@ def check_lowers(model, target_layer: str, x_train: np.ndarray, num_classes: int
         raise _cannot_run(model, exc) from None
 
 
-def _cannot_run(model, exc: Exception) -> ModelError:
+def _cannot_run(model: keras.Model, exc: Exception) -> ModelError:
     return ModelError(f"model {model.name!r} cannot run on the device: {exc} ({_WHEN})")
 
 
@@ -94,7 +101,7 @@ def supported_ops_text() -> str:
             "(docs/codegen.md)")
 
 
-def suggestion(layer, op_name: str | None) -> str | None:
+def suggestion(layer: keras.layers.Layer | None, op_name: str | None) -> str | None:
     kind = type(layer).__name__ if layer is not None else None
     return INSTEAD_OF_LAYER.get(kind) or INSTEAD_OF_OP.get(op_name)
 
@@ -103,15 +110,18 @@ def _sentence(text: str | None) -> str:
     return f" Instead: {text}." if text else ""
 
 
-def _who(model, layers, info=None, op=None) -> str:
+def _who(model: keras.Model, layers: list[keras.layers.Layer], info: ModelInfo | None = None,
+         op: OperatorInfo | None = None) -> str:
     if not layers:
-        names = f"; its tensor {info.tensors[op.outputs[0]].name!r}" if op and op.outputs else ""
+        names = ""
+        if op is not None and op.outputs and info is not None:  # callers pass both or neither
+            names = f"; its tensor {info.tensors[op.outputs[0]].name!r}"
         return f"a layer of model {model.name!r} (no tensor name tells which{names})"
     described = ", ".join(layer_origin.describe(layer) for layer in layers)
     return f"Keras layer{'s' if len(layers) > 1 else ''} {described}"
 
 
-def _codegen_refusal(model, info, exc: CodegenError) -> ModelError:
+def _codegen_refusal(model: keras.Model, info: ModelInfo, exc: CodegenError) -> ModelError:
     if exc.operator is None:
         return _cannot_run(model, exc)
     op = info.operators[exc.operator]
@@ -128,7 +138,8 @@ def _codegen_refusal(model, info, exc: CodegenError) -> ModelError:
         f"{_sentence(suggestion(layer, op.name))} {supported_ops_text()}; {_WHEN}")
 
 
-def _head_refusal(model, info, exc, target_layer: str) -> ModelError:
+def _head_refusal(model: keras.Model, info: ModelInfo, exc: HeadOpError,
+                  target_layer: str) -> ModelError:
     from drip_tiny.drip.int8_head import supported_head_ops
 
     layer = layer_origin.layer_for_operator(model, info, exc.op)
@@ -140,7 +151,7 @@ def _head_refusal(model, info, exc, target_layer: str) -> ModelError:
         f"with --target-layer, or build the head from {supported_head_ops()}; {_WHEN}")
 
 
-def _conversion_refusal(model, exc: QuantizationError) -> ModelError:
+def _conversion_refusal(model: keras.Model, exc: QuantizationError) -> ModelError:
     """The converter's refusal, with the layers that hold the TensorFlow ops it names."""
     errors = list(getattr(exc.__cause__, "errors", None) or ())
     # Entries without a source location (a tf.Const) are consequences, not the cause.
@@ -153,7 +164,7 @@ def _conversion_refusal(model, exc: QuantizationError) -> ModelError:
         return ModelError(f"model {model.name!r} cannot be converted to a full-integer int8 "
                           f"TFLite model: {first}. Every layer must become an int8 TFLite "
                           f"builtin op. {supported_ops_text()}; {_WHEN}")
-    fixes = {suggestion(layer, None) for layer in layers} - {None}
+    fixes = {fix for fix in (suggestion(layer, None) for layer in layers) if fix is not None}
     return ModelError(
         f"{_who(model, layers)} cannot be converted to a full-integer int8 TFLite model: the "
         f"converter has no int8 builtin op for TensorFlow's {', '.join(tf_ops)}."

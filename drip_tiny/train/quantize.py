@@ -8,13 +8,18 @@ int8 target activation without any extra op. tf_keras keeps Keras's output order
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 
 import numpy as np
 
 from drip_tiny.errors import QuantizationError
 from drip_tiny.native_stderr import capture_fd2
 from drip_tiny.tf_seam import keras, tf, tfmot
-from drip_tiny.train.quantize_modes import PTQ, QAT, QUANTIZE_MODES  # noqa: F401  (re-exported)
+
+# Re-exported (the "as" says so to mypy): the modes are defined without TensorFlow.
+from drip_tiny.train.quantize_modes import PTQ as PTQ
+from drip_tiny.train.quantize_modes import QAT as QAT
+from drip_tiny.train.quantize_modes import QUANTIZE_MODES as QUANTIZE_MODES
 
 REPRESENTATIVE_SAMPLES = 300
 
@@ -31,7 +36,7 @@ def convert_int8(model: keras.Model, calibration: np.ndarray) -> bytes:
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
 
-    def representative():
+    def representative() -> Iterator[list[np.ndarray]]:
         for sample in calibration:
             yield [sample[np.newaxis].astype(np.float32)]
 

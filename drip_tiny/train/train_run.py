@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import platform
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata as pkg_metadata
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,6 +19,10 @@ from drip_tiny.datasets import LoadOptions, dataset_fingerprint, load_dataset
 from drip_tiny.errors import ConfigError
 from drip_tiny.run import directory as rundir
 from drip_tiny.run.splits import PAPER_FRACTIONS, make_dataset_splits, split_arrays
+
+if TYPE_CHECKING:
+    from drip_tiny.datasets import Dataset
+    from drip_tiny.tf_seam import keras  # Any: Keras has no type information
 
 
 @dataclass(frozen=True)
@@ -54,12 +60,12 @@ class TrainConfig:
 @dataclass(frozen=True)
 class TrainResult:
     run: Path
-    metrics: dict
-    metadata: dict
+    metrics: dict[str, Any]  # metrics.json and metadata.json: JSON objects
+    metadata: dict[str, Any]
 
 
-def _versions() -> dict:
-    out = {"python": platform.python_version(), "drip_tiny": __version__}
+def _versions() -> dict[str, str | None]:
+    out: dict[str, str | None] = {"python": platform.python_version(), "drip_tiny": __version__}
     for dist in ("tensorflow", "tf_keras", "tensorflow-model-optimization", "tflite-micro", "numpy"):
         try:
             out[dist] = pkg_metadata.version(dist)
@@ -68,7 +74,7 @@ def _versions() -> dict:
     return out
 
 
-def _build_model(config: TrainConfig, dataset):
+def _build_model(config: TrainConfig, dataset: Dataset) -> tuple[str, keras.Model, str, str]:
     """(architecture, logits model, target layer, its convolution), checked against the data.
 
     `architecture` is the built-in name, or the model file's absolute path (as recorded)."""
@@ -85,7 +91,8 @@ def _build_model(config: TrainConfig, dataset):
     return architecture, model, target_layer, target_conv
 
 
-def train_run(config: TrainConfig, log=lambda message: None) -> TrainResult:
+def train_run(config: TrainConfig,
+              log: Callable[[str], None] = lambda message: None) -> TrainResult:
     """Train, quantize and check one model; write the run directory atomically."""
     config.validate()
     rundir.check_writable(Path(config.out), config.force)  # fail before the slow work

@@ -10,19 +10,22 @@ renamed ('StatefulPartitionedCall:0'), but its operator's constant inputs (the w
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from drip_tiny.tf_seam import keras, tf
 from drip_tiny.tflite.flatbuffer import ModelInfo, OperatorInfo
 
+# Keras and TensorFlow are untyped (tf_seam): keras.Model, keras.layers.Layer and the graph's
+# protocol buffers are Any; the Keras names are kept in annotations for the reader.
 
-def _unwrap(layer):
+def _unwrap(layer: keras.layers.Layer) -> keras.layers.Layer:
     """tfmot's QuantizeWrapper stands for the layer it wraps (QAT names it quant_<name>)."""
     if type(layer).__name__.startswith("QuantizeWrapper"):
         return layer.layer
     return layer
 
 
-def _match(container, segments: list[str]):
+def _match(container: keras.Model, segments: list[str]) -> keras.layers.Layer | None:
     by_name = {layer.name: layer for layer in container.layers}
     for k, segment in enumerate(segments):
         layer = by_name.get(segment)
@@ -35,7 +38,7 @@ def _match(container, segments: list[str]):
     return None
 
 
-def layer_for_names(model: keras.Model, names: Iterable[str]):
+def layer_for_names(model: keras.Model, names: Iterable[str]) -> keras.layers.Layer | None:
     """The first layer of `model` that one of the tensor/op `names` belongs to, or None."""
     for joined in names:
         for name in joined.split(";"):
@@ -48,14 +51,15 @@ def layer_for_names(model: keras.Model, names: Iterable[str]):
     return None
 
 
-def layer_for_operator(model: keras.Model, info: ModelInfo, op: OperatorInfo):
+def layer_for_operator(model: keras.Model, info: ModelInfo,
+                       op: OperatorInfo) -> keras.layers.Layer | None:
     """The layer a TFLite operator of `model`'s conversion came from, or None."""
     names = [info.tensors[o].name for o in op.outputs]
     names += [info.tensors[i].name for i in op.inputs if i >= 0 and info.tensors[i].is_constant]
     return layer_for_names(model, names)
 
 
-def layers_running(model: keras.Model, op_types: Iterable[str]) -> list:
+def layers_running(model: keras.Model, op_types: Iterable[str]) -> list[keras.layers.Layer]:
     """Layers of `model` whose traced TensorFlow graph (with the functions it calls, e.g. a
     recurrent layer's loop) holds an op of one of `op_types` ('TensorListReserve')."""
     wanted = set(op_types)
@@ -63,7 +67,7 @@ def layers_running(model: keras.Model, op_types: Iterable[str]) -> list:
     graph = tf.function(model).get_concrete_function(spec).graph.as_graph_def()
     library = {f.signature.name: f for f in graph.library.function}
 
-    def called(node) -> list[str]:
+    def called(node: Any) -> list[str]:  # a NodeDef
         return [a.func.name for a in node.attr.values() if a.func.name] + \
             [f.name for a in node.attr.values() for f in a.list.func]
 
@@ -74,7 +78,7 @@ def layers_running(model: keras.Model, op_types: Iterable[str]) -> list:
         return any(n.op in wanted or any(holds(f, seen) for f in called(n))
                    for n in library[function].node_def)
 
-    found = []
+    found: list[keras.layers.Layer] = []
     for node in graph.node:
         if node.op in wanted or any(holds(f, set()) for f in called(node)):
             layer = layer_for_names(model, [node.name])
@@ -83,7 +87,7 @@ def layers_running(model: keras.Model, op_types: Iterable[str]) -> list:
     return found
 
 
-def describe(layer) -> str:
+def describe(layer: keras.layers.Layer) -> str:
     """'name' (Class, the options that decide how it converts)."""
     try:
         config = layer.get_config()
