@@ -8,6 +8,7 @@ of command offers only the boards it can use.
 from __future__ import annotations
 
 import argparse
+import functools
 from typing import Final, Literal
 
 from drip_tiny.boards import DEFAULT_BOARD, board_names, load_board
@@ -25,14 +26,15 @@ __all__ = ["ANY", "DEFAULT_BOARD", "EMULATED", "FLASHABLE", "add_board_argument"
            "boards_of_kind"]
 
 
-def boards_of_kind(kind: Kind) -> list[str]:
+@functools.cache  # every subcommand's parser asks at start-up: read each board.json once
+def boards_of_kind(kind: Kind) -> tuple[str, ...]:
     names = board_names()
     if kind == ANY:
-        return names
+        return tuple(names)
     boards = [load_board(name) for name in names]
     if kind == EMULATED:
-        return [b.name for b in boards if b.toolchain == "host" or b.qemu is not None]
-    return [b.name for b in boards if b.flash_method is not None]
+        return tuple(b.name for b in boards if b.toolchain == "host" or b.qemu is not None)
+    return tuple(b.name for b in boards if b.flash_method is not None)
 
 
 def add_board_argument(parser: argparse.ArgumentParser | argparse._ActionsContainer, *,
